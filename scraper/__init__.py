@@ -1,0 +1,1 @@
+"""newsscraper: configured news sources to a deduplicated SQLite store."""

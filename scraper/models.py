@@ -1,0 +1,116 @@
+"""Plain typed values that flow through the pipeline: fetched page -> listing -> article."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTTP response, fully read and decompressed (the fetcher's result)."""
+
+    requested_url: str
+    final_url: str
+    status: int
+    headers: Mapping[str, str]  # lower-cased names
+    content: bytes
+    fetched_at: datetime  # timezone-aware UTC
+    elapsed: float  # seconds, all attempts included
+    redirects: tuple[str, ...] = ()  # URLs passed through, in order
+    attempts: int = 1
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What we know of a URL from an earlier fetch, for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """Per-site extraction rules from the config; every field optional."""
+
+    title: str | None = None  # CSS selector
+    published: str | None = None  # CSS selector (text, or datetime/content attribute)
+    body: str | None = None  # CSS selector; all matches joined in document order
+    exclude: tuple[str, ...] = ()  # CSS selectors removed before the body is taken
+    date_format: str | None = None  # strptime format, e.g. "%d.%b.%Y"
+    timezone: str = "UTC"  # zone for dates given without one
+
+
+@dataclass(frozen=True)
+class ListingItem:
+    """An article link found on a listing page, feed or sitemap, with its hints."""
+
+    url: str  # absolute, normalized
+    title: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one listing page (or feed, or sitemap) yielded."""
+
+    url: str
+    items: tuple[ListingItem, ...]
+    next_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """The normalized content of one article page.
+
+    ``published`` is timezone-aware or None.  ``body`` is plain text with paragraphs
+    separated by a blank line.  ``provenance`` says, per field, which rule or signal
+    produced the value; ``errors`` says, per field, why it is missing or fell back
+    (for example a configured selector that matched nothing).
+    """
+
+    url: str | None
+    title: str | None
+    published: datetime | None
+    body: str
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    description: str | None = None
+    image: str | None = None
+    modified: datetime | None = None
+    date_precision: str | None = None  # "datetime" or "date"
+    provenance: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "url": self.url,
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "body": self.body,
+            "authors": list(self.authors),
+            "language": self.language,
+            "description": self.description,
+            "image": self.image,
+            "modified": self.modified.isoformat() if self.modified else None,
+            "date_precision": self.date_precision,
+            "provenance": dict(self.provenance),
+            "errors": dict(self.errors),
+        }
