@@ -193,13 +193,13 @@ class _Reader:
         return FetchSettings(**values)
 
     def source(self, raw: Mapping[str, Any], key: str) -> Source:
-        self.unknown(raw, key, _SOURCE_KEYS)
         if "name" not in raw:
             raise self.fail(f"{key}.name", "missing; every source needs a name")
         name = self.text(raw["name"], f"{key}.name")
         if not re.fullmatch(r"[\w.-]+", name):
             raise self.fail(f"{key}.name", f"{name!r} may only hold letters, digits, '.', '_', '-'")
         key = f"source.{name}"
+        self.unknown(raw, key, _SOURCE_KEYS)
         urls = {k: self.urls(raw.get(k, []), f"{key}.{k}") for k in ("listings", "feeds", "sitemaps")}
         if not any(urls.values()):
             raise self.fail(key, "needs at least one of 'listings', 'feeds' or 'sitemaps'")

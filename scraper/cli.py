@@ -1,0 +1,158 @@
+"""The ``scraper`` command: a thin layer that turns arguments into library calls.
+
+Exit codes: 0 ok, 1 partial (some source or article failed), 2 usage or config error,
+3 nothing worked, 4 another run holds the database lock, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import click
+
+from . import demo as demo_site
+from .config import Config, load_config
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, ScraperError
+from .extract import extract as extract_article
+from .logs import log_fetch_event, setup_logging
+from .pipeline import RunOptions, RunReport, run
+from .render import Progress, article_json, explanation, json_lines, run_report, table
+from .store import Store
+
+DEFAULT_DB = "db/news.db"
+DEFAULT_CONFIG = "config/sources.toml"
+
+db_option = click.option("--db", "db", default=DEFAULT_DB, show_default=True,
+                         type=click.Path(dir_okay=False), help="SQLite database file.")
+quiet_option = click.option("-q", "--quiet", is_flag=True,
+                            help="No progress or summary on stdout (automatic when not a TTY).")
+
+
+@click.group()
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines as text or one JSON object per line.")
+@click.version_option(package_name="newsscraper")
+def cli(verbose: int, log_format: str) -> None:
+    """Scrape configured news sources into a deduplicated SQLite database."""
+    setup_logging(verbose, log_format)
+
+
+@cli.command("run")
+@click.option("--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
+              type=click.Path(dir_okay=False), help="TOML file with the sources.")
+@db_option
+@click.option("--source", "sources", multiple=True, help="Run only this source (repeatable).")
+@click.option("--wait", "lock_wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another run's lock before skipping (exit 4).")
+@quiet_option
+def run_command(config_path: str, db: str, sources: tuple[str, ...], lock_wait: float,
+                quiet: bool) -> None:
+    """Run every configured source once (for cron): fetch, extract, store."""
+    config = load_config(config_path)
+    report = _run(config, db, RunOptions(sources=sources, lock_wait=lock_wait), quiet)
+    sys.exit(report.exit_code)
+
+
+@cli.command("demo")
+@click.option("--db", "db", default="db/demo.db", show_default=True,
+              type=click.Path(dir_okay=False), help="SQLite database file.")
+@click.option("--port", type=int, default=demo_site.PREFERRED_PORT, show_default=True,
+              help="Port for the bundled site on 127.0.0.1 (0: any free port).")
+@quiet_option
+def demo_command(db: str, port: int, quiet: bool) -> None:
+    """Serve the bundled sample news site on 127.0.0.1 and run the pipeline on it."""
+    with demo_site.serve(port) as base_url:
+        config = demo_site.config(base_url)
+        report = _run(config, db, RunOptions(), quiet)
+    with Store(db) as store:
+        rows = store.articles(limit=50, source="demo")
+    click.echo(table(rows, ["published", "title", "url"]))
+    click.echo(f"{len(rows)} articles stored in {db}")
+    sys.exit(report.exit_code)
+
+
+@cli.command("serve-demo")
+@click.option("--port", type=int, default=demo_site.PREFERRED_PORT, show_default=True)
+def serve_demo_command(port: int) -> None:
+    """Serve the bundled sample site until interrupted (for trying configs by hand)."""
+    with demo_site.serve(port) as base_url:
+        click.echo(f"serving the demo site at {base_url} (Ctrl-C to stop)")
+        demo_site.wait_forever()
+
+
+@cli.command("extract")
+@click.argument("page", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--url", help="The page's URL (resolves links, canonical URL, URL dates).")
+@click.option("--explain", is_flag=True, help="Show which rule or signal produced each field.")
+def extract_command(page: str, url: str | None, explain: bool) -> None:
+    """Extract title, date and body from one HTML file (or - for stdin) as JSON."""
+    data = sys.stdin.buffer.read() if page == "-" else _read_file(page)
+    article = extract_article(data, url)
+    click.echo(article_json(article, explain=explain))
+    if explain:
+        click.echo(explanation(article), err=True)
+
+
+@cli.command("articles")
+@db_option
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--source", help="Only this source.")
+@click.option("--since", help="Only articles published on or after this ISO date.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def articles_command(db: str, limit: int, source: str | None, since: str | None,
+                     as_json: bool) -> None:
+    """List the most recent stored articles."""
+    _require_db(db)
+    with Store(db) as store:
+        rows = store.articles(limit=limit, source=source, since=since)
+    click.echo(json_lines(rows) if as_json else table(rows, ["published", "source", "title", "url"]))
+
+
+def _run(config: Config, db: str, options: RunOptions, quiet: bool) -> RunReport:
+    show = not quiet and sys.stdout.isatty()
+    progress = Progress(enabled=show)
+    options = dataclasses.replace(options, progress=progress, on_fetch_event=log_fetch_event)
+    try:
+        report = run(config, db, options)
+    finally:
+        progress.close()
+    if show:
+        click.echo(run_report(report))
+    if report.exit_code:
+        click.echo(report.summary(), err=True)
+    elif show:
+        click.echo(report.summary())
+    return report
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PAGE") from None
+
+
+def _require_db(db: str) -> None:
+    if not Path(db).exists():
+        raise click.BadParameter(f"no database at {db}; run 'scraper run' first", param_hint="--db")
+
+
+def main() -> None:
+    """Console-script entry: errors become one line on stderr and a documented exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    except ScraperError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,61 @@
+"""Logging setup: one event per line, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from .fetch import FetchEvent
+
+_FIELDS = ("source", "url", "status", "elapsed_ms", "attempt", "outcome", "kind")
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line: time, level, event message and any structured fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        for name in _FIELDS:
+            if hasattr(record, name):
+                data[name] = getattr(record, name)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def setup_logging(verbosity: int, fmt: str = "text") -> None:
+    """Configure the ``scraper`` logger: warnings by default, -v info, -vv debug."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JSONFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("scraper")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def log_fetch_event(event: FetchEvent) -> None:
+    """Log what the fetcher reports (retries, responses, errors) with structured fields."""
+    logger = logging.getLogger("scraper.fetch")
+    level = logging.WARNING if event.kind == "error" else logging.INFO
+    if event.kind == "response":
+        level = logging.DEBUG
+    logger.log(
+        level,
+        "%s %s %s%s",
+        event.kind,
+        event.url,
+        event.status if event.status is not None else "-",
+        f" ({event.message})" if event.message else "",
+        extra={"url": event.url, "status": event.status, "attempt": event.attempt, "kind": event.kind},
+    )

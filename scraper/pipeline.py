@@ -1,0 +1,430 @@
+"""Run configured sources: discover article links, fetch them politely, extract, store.
+
+Data flows one way: ``Source`` -> listing/feed/sitemap pages -> ``ListingItem`` ->
+``Page`` -> ``Article`` -> a stored row.  Every fetch is recorded with its outcome, so a
+404, a robots.txt refusal and a timeout stay distinguishable afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from .config import Config, Source
+from .discover import LinkRules, parse_feed, parse_listing, parse_sitemap
+from .errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    FetchError,
+    NotHTML,
+    RobotsDisallowed,
+    ScraperError,
+)
+from .extract import decode_html, extract
+from .fetch import FEED_TYPES, Fetcher, FetchEvent
+from .lock import RunLock
+from .models import Article, Listing, ListingItem, Page, Validators
+from .store import FetchRecord, Store
+from .urls import host_of, normalize_url, same_site
+
+log = logging.getLogger("scraper")
+_T = TypeVar("_T")
+
+MAX_SITEMAP_DOCUMENTS = 20
+MAX_ERRORS_KEPT = 5
+OUTCOMES = ("new", "updated", "unchanged", "duplicate", "fresh", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class ArticleEvent:
+    """One article handled, for progress displays."""
+
+    source: str
+    url: str
+    outcome: str  # one of OUTCOMES
+    message: str = ""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Choices for one run, built at the CLI edge."""
+
+    sources: tuple[str, ...] = ()  # names to run; empty means all
+    lock_wait: float = 0.0  # seconds to wait for another run's lock; 0 = skip at once
+    progress: Callable[[ArticleEvent], None] | None = None
+    on_fetch_event: Callable[[FetchEvent], None] | None = None
+    now: Callable[[], datetime] = _utc_now
+
+
+@dataclass
+class _Tally:
+    """Counts for one source, filled in while it runs."""
+
+    name: str
+    pages_ok: int = 0
+    pages_failed: int = 0
+    found: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    errors: list[str] = field(default_factory=list)
+
+    def error(self, message: str) -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(message)
+
+    def report(self) -> SourceReport:
+        return SourceReport(
+            name=self.name,
+            pages_ok=self.pages_ok,
+            pages_failed=self.pages_failed,
+            found=self.found,
+            counts=dict(self.counts),
+            errors=tuple(self.errors),
+        )
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What one source's run did."""
+
+    name: str
+    pages_ok: int
+    pages_failed: int
+    found: int
+    counts: dict[str, int]
+    errors: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        if self.pages_ok == 0:
+            return "failed"
+        if self.pages_failed or self.counts["failed"]:
+            return "partial"
+        return "ok"
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a whole run did; ``exit_code`` is what ``scraper run`` exits with."""
+
+    run_id: int
+    sources: tuple[SourceReport, ...]
+
+    @property
+    def status(self) -> str:
+        statuses = {s.status for s in self.sources}
+        if statuses <= {"ok"}:
+            return "ok"
+        if statuses == {"failed"}:
+            return "failed"
+        return "partial"
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.status, EXIT_FAILED)
+
+    def totals(self) -> dict[str, int]:
+        totals = dict.fromkeys(OUTCOMES, 0)
+        for source in self.sources:
+            for key, value in source.counts.items():
+                totals[key] += value
+        return totals
+
+    def summary(self) -> str:
+        """One line: what was stored, and which sources failed and why."""
+        t = self.totals()
+        line = (
+            f"run {self.run_id} {self.status}: {t['new']} new, {t['updated']} updated, "
+            f"{t['unchanged'] + t['fresh']} unchanged, {t['duplicate']} duplicates, "
+            f"{t['skipped']} skipped, {t['failed']} failed"
+        )
+        problems = [
+            f"{s.name} {s.status}" + (f" ({s.errors[0]})" if s.errors else "")
+            for s in self.sources
+            if s.status != "ok"
+        ]
+        return line + ("; " + "; ".join(problems) if problems else "")
+
+
+def run(config: Config, db_path: str | Path, options: RunOptions | None = None) -> RunReport:
+    """Run the configured sources once against the database at ``db_path``.
+
+    Takes the database's run lock first (raising :class:`~scraper.errors.LockHeld` when
+    another run holds it past ``options.lock_wait``).
+    """
+    options = options or RunOptions()
+    with RunLock(db_path, wait=options.lock_wait), Store(db_path, now=options.now) as store:
+        store.abort_stale_runs()
+        return asyncio.run(crawl(config, store, options))
+
+
+async def crawl(config: Config, store: Store, options: RunOptions | None = None) -> RunReport:
+    """Crawl the selected sources concurrently; the caller owns the store (and its lock)."""
+    options = options or RunOptions()
+    sources = _select(config, options.sources)
+    run_id = store.start_run([s.name for s in sources], pid=os.getpid())
+    tallies = [_Tally(s.name) for s in sources]
+    status, error = "interrupted", None
+    try:
+        async with Fetcher(config.fetch, on_event=options.on_fetch_event) as fetcher:
+            job = _Job(fetcher, store, run_id, options)
+            await asyncio.gather(*(job.source(s, t) for s, t in zip(sources, tallies, strict=True)))
+        report = RunReport(run_id, tuple(t.report() for t in tallies))
+        status = report.status
+        return report
+    except ScraperError as exc:
+        status, error = "failed", str(exc)
+        raise
+    finally:
+        counts = RunReport(run_id, tuple(t.report() for t in tallies)).totals()
+        store.finish_run(run_id, status=status, counts=counts, error=error)
+
+
+def _select(config: Config, names: Iterable[str]) -> tuple[Source, ...]:
+    wanted = tuple(names)
+    if not wanted:
+        return config.sources
+    return tuple(config.source(name) for name in wanted)
+
+
+class _Job:
+    """The work of one run: shared fetcher and store, one method per stage."""
+
+    def __init__(self, fetcher: Fetcher, store: Store, run_id: int, options: RunOptions) -> None:
+        self.fetcher = fetcher
+        self.store = store
+        self.run_id = run_id
+        self.options = options
+
+    async def source(self, source: Source, tally: _Tally) -> None:
+        for host in source.domains:
+            self.fetcher.set_host_policy(host, delay=source.delay, concurrency=source.concurrency)
+        items = await self.discover(source, tally)
+        tally.found = len(items)
+        queue: asyncio.Queue[ListingItem] = asyncio.Queue()
+        for item in items[: source.max_articles]:
+            queue.put_nowait(item)
+
+        async def worker() -> None:
+            while not queue.empty():
+                await self.article(source, queue.get_nowait(), tally)
+
+        await asyncio.gather(*(worker() for _ in range(max(1, source.concurrency))))
+        log.info("source %s done: %s", source.name, tally.counts)
+
+    # -- discovery ---------------------------------------------------------------------
+
+    async def discover(self, source: Source, tally: _Tally) -> list[ListingItem]:
+        rules = LinkRules(
+            domains=source.domains,
+            selector=source.link_selector,
+            pattern=source.link_pattern,
+            next_selector=source.next_selector,
+            timezone=source.rules.timezone,
+            date_format=source.rules.date_format,
+        )
+        items: dict[str, ListingItem] = {}
+        for start in source.listings:
+            await self.listing_pages(source, start, rules, items, tally)
+        for feed in source.feeds:
+            page = await self.fetch_page(source, feed, "feed", tally, accept=FEED_TYPES)
+            if page is not None:
+                self.merge(items, self.parse(source, page, tally, lambda p: parse_feed(
+                    p.content, p.final_url, rules)))
+        await self.sitemaps(source, rules, items, tally)
+        return list(items.values())
+
+    async def listing_pages(
+        self, source: Source, start: str, rules: LinkRules, items: dict[str, ListingItem],
+        tally: _Tally,
+    ) -> None:
+        url: str | None = start
+        visited: set[str] = set()
+        while url and url not in visited and len(visited) < source.max_pages:
+            visited.add(url)
+            page = await self.fetch_page(source, url, "listing", tally)
+            if page is None:
+                return
+            listing = self.parse(source, page, tally, lambda p: parse_listing(
+                decode_html(p.content, p.headers.get("content-type")), p.final_url, rules,
+                now=self.options.now()))
+            if listing is None or not self.merge(items, listing):
+                return  # a page that brings no unseen URL ends the paging
+            url = listing.next_url
+
+    async def sitemaps(
+        self, source: Source, rules: LinkRules, items: dict[str, ListingItem], tally: _Tally
+    ) -> None:
+        pending, seen = list(source.sitemaps), set(source.sitemaps)
+        while pending and len(seen) <= MAX_SITEMAP_DOCUMENTS:
+            page = await self.fetch_page(source, pending.pop(0), "sitemap", tally, accept=FEED_TYPES)
+            if page is None:
+                continue
+            parsed = self.parse(source, page, tally, lambda p: parse_sitemap(
+                p.content, p.final_url, rules))
+            if parsed is None:
+                continue
+            listing, children = parsed
+            self.merge(items, listing)
+            for child in children:
+                if child not in seen:
+                    seen.add(child)
+                    pending.append(child)
+
+    def parse(
+        self, source: Source, page: Page, tally: _Tally, parser: Callable[[Page], _T]
+    ) -> _T | None:
+        try:
+            return parser(page)
+        except ScraperError as exc:
+            tally.pages_ok -= 1
+            tally.pages_failed += 1
+            tally.error(str(exc))
+            log.warning("%s: %s", source.name, exc)
+            return None
+
+    @staticmethod
+    def merge(items: dict[str, ListingItem], listing: Listing) -> int:
+        """Add a listing's items, keeping the first position and filling missing hints."""
+        added = 0
+        for item in listing.items:
+            old = items.get(item.url)
+            if old is None:
+                items[item.url] = item
+                added += 1
+            elif (old.title is None and item.title) or (old.published is None and item.published):
+                items[item.url] = ListingItem(
+                    old.url, old.title or item.title, old.published or item.published
+                )
+        return added
+
+    # -- fetching ----------------------------------------------------------------------
+
+    async def fetch_page(
+        self, source: Source, url: str, kind: str, tally: _Tally, **kwargs: object
+    ) -> Page | None:
+        try:
+            page = await self.fetcher.fetch(url, **kwargs)  # type: ignore[arg-type]
+        except FetchError as exc:
+            self.record_error(source, url, kind, exc)
+            tally.pages_failed += 1
+            tally.error(str(exc))
+            log.warning("%s: %s failed: %s", source.name, kind, exc)
+            return None
+        self.record_page(source, page, kind)
+        tally.pages_ok += 1
+        return page
+
+    def record_page(self, source: Source, page: Page, kind: str) -> None:
+        self.store.record_fetch(
+            FetchRecord(
+                run_id=self.run_id, source=source.name, url=page.requested_url, kind=kind,
+                outcome="not-modified" if page.not_modified else "ok", status=page.status,
+                final_url=page.final_url, elapsed_ms=round(page.elapsed * 1000),
+                bytes=len(page.content), attempts=page.attempts, fetched_at=page.fetched_at,
+            )
+        )
+
+    def record_error(self, source: Source, url: str, kind: str, exc: FetchError) -> None:
+        skipped = isinstance(exc, RobotsDisallowed | NotHTML)
+        self.store.record_fetch(
+            FetchRecord(
+                run_id=self.run_id, source=source.name, url=url, kind=kind,
+                outcome="skipped" if skipped else "error", status=exc.status,
+                error_kind=exc.kind, error=str(exc), fetched_at=self.options.now(),
+            )
+        )
+
+    # -- articles ----------------------------------------------------------------------
+
+    async def article(self, source: Source, item: ListingItem, tally: _Tally) -> None:
+        outcome, message = await self._article(source, item)
+        tally.counts[outcome] += 1
+        if outcome == "failed":
+            tally.error(message)
+        if self.options.progress:
+            self.options.progress(ArticleEvent(source.name, item.url, outcome, message))
+
+    async def _article(self, source: Source, item: ListingItem) -> tuple[str, str]:
+        known = self.store.known([item.url])
+        now = self.options.now()
+        if known and (now - known.last_fetched).total_seconds() < source.refresh_after:
+            return "fresh", ""
+        validators = Validators(known.etag, known.last_modified) if known else None
+        try:
+            page = await self.fetcher.fetch(item.url, validators=validators)
+        except FetchError as exc:
+            self.record_error(source, item.url, "article", exc)
+            skipped = isinstance(exc, RobotsDisallowed | NotHTML)
+            return ("skipped" if skipped else "failed"), str(exc)
+        self.record_page(source, page, "article")
+        if page.not_modified and known:
+            self.store.touch(
+                known.article_id, fetched_at=page.fetched_at, etag=page.etag,
+                last_modified=page.last_modified,
+            )
+            return "unchanged", ""
+        try:
+            article = extract(page.content, page.final_url, rules=source.rules,
+                              headers=page.headers, now=now)
+        except Exception as exc:  # a parser bug must not end the run: record it
+            log.exception("%s: extraction crashed on %s", source.name, page.final_url)
+            return "failed", f"{page.final_url}: extraction failed: {exc!r}"
+        article = _with_hints(article, item)
+        result = self.store.save_article(
+            source=source.name,
+            url=_canonical(article, page, source.domains),
+            aliases=_aliases(item, page),
+            article=article, etag=page.etag, last_modified=page.last_modified,
+            hint_title=item.title, hint_published=item.published, fetched_at=page.fetched_at,
+        )
+        return result.outcome, ""
+
+
+def _canonical(article: Article, page: Page, domains: tuple[str, ...]) -> str:
+    """The article's own canonical URL when it stays on the source's site, else the final URL."""
+    final = normalize_url(page.final_url)
+    if article.url:
+        try:
+            canonical = normalize_url(article.url, page.final_url)
+        except ValueError:
+            return final
+        if same_site(canonical, domains or (host_of(final),)):
+            return canonical
+    return final
+
+
+def _aliases(item: ListingItem, page: Page) -> set[str]:
+    urls = {item.url}
+    for url in (page.requested_url, page.final_url, *page.redirects):
+        try:
+            urls.add(normalize_url(url))
+        except ValueError:
+            continue
+    return urls
+
+
+def _with_hints(article: Article, item: ListingItem) -> Article:
+    """Fill a missing title or date from the listing's own entry for the article."""
+    changes: dict[str, object] = {}
+    provenance = dict(article.provenance)
+    if not article.title and item.title:
+        changes["title"] = item.title
+        provenance["title"] = "listing"
+    if article.published is None and item.published is not None:
+        changes["published"] = item.published
+        provenance["published"] = "listing"
+    if not changes:
+        return article
+    return dataclasses.replace(article, provenance=provenance, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,95 @@
+"""Turn results into text for a terminal: tables, JSON lines, progress."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+from .models import Article
+from .pipeline import ArticleEvent, RunReport
+
+
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, width: int | None = None) -> str:
+    """A plain-text table; the last column is cut to fit the terminal."""
+    if not rows:
+        return "(no rows)"
+    width = width or shutil.get_terminal_size((120, 20)).columns
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    fixed = sum(widths[:-1]) + 2 * (len(columns) - 1)
+    widths[-1] = max(10, min(widths[-1], width - fixed))
+    lines = [_line(columns, widths), _line(["-" * w for w in widths], widths)]
+    lines += [_line(r, widths) for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return " ".join(text.split())
+
+
+def _line(cells: Iterable[str], widths: Sequence[int]) -> str:
+    out = []
+    for cell, w in zip(cells, widths, strict=True):
+        out.append(cell[: w - 1] + "…" if len(cell) > w else cell.ljust(w))
+    return "  ".join(out).rstrip()
+
+
+def json_lines(rows: Iterable[Mapping[str, Any]]) -> str:
+    return "\n".join(json.dumps(dict(r), ensure_ascii=False, default=str) for r in rows)
+
+
+def article_json(article: Article, *, explain: bool) -> str:
+    data = article.to_dict()
+    if not explain:
+        data.pop("provenance")
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def explanation(article: Article) -> str:
+    """Which rule or signal produced each field, and why a field is missing."""
+    lines = []
+    for name in ("url", "title", "published", "body", "authors", "language", "image"):
+        value = getattr(article, name)
+        shown = _cell(value.isoformat() if hasattr(value, "isoformat") else value)[:70]
+        how = article.provenance.get(name, "-")
+        lines.append(f"{name:<10} {how:<28} {shown}")
+        if name in article.errors:
+            lines.append(f"{'':<10} ! {article.errors[name]}")
+    return "\n".join(lines)
+
+
+class Progress:
+    """A one-line live counter on a terminal; silent elsewhere."""
+
+    def __init__(self, stream: TextIO = sys.stderr, *, enabled: bool | None = None) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, event: ArticleEvent) -> None:
+        if not self.enabled:
+            return
+        self.counts[event.outcome] = self.counts.get(event.outcome, 0) + 1
+        text = " ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        self.stream.write(f"\r\x1b[K{event.source}: {text}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.counts:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_report(report: RunReport) -> str:
+    rows = [
+        {"source": s.name, "status": s.status, "found": s.found, **s.counts,
+         "error": s.errors[0] if s.errors else ""}
+        for s in report.sources
+    ]
+    columns = ["source", "status", "found", "new", "updated", "unchanged", "fresh",
+               "duplicate", "skipped", "failed", "error"]
+    return table(rows, columns)
