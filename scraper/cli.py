@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 partial (some source or article failed), 2 usage or config e
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
 from pathlib import Path
 
@@ -14,26 +15,51 @@ import click
 
 from . import demo as demo_site
 from .config import Config, load_config
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE, ScraperError
+from .errors import EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ScraperError
 from .extract import extract as extract_article
+from .health import TABLE_COLUMNS, source_health
 from .logs import log_fetch_event, setup_logging
 from .pipeline import RunOptions, RunReport, run
 from .render import Progress, article_json, explanation, json_lines, run_report, table
+from .schedule import Controls, Daemon, DaemonOptions, serve
 from .store import Store
 
 DEFAULT_DB = "db/news.db"
 DEFAULT_CONFIG = "config/sources.toml"
 
-db_option = click.option("--db", "db", default=DEFAULT_DB, show_default=True,
-                         type=click.Path(dir_okay=False), help="SQLite database file.")
-quiet_option = click.option("-q", "--quiet", is_flag=True,
-                            help="No progress or summary on stdout (automatic when not a TTY).")
+db_option = click.option(
+    "--db",
+    "db",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite database file.",
+)
+quiet_option = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress or summary on stdout (automatic when not a TTY).",
+)
+config_option = click.option(
+    "--config",
+    "config_path",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="TOML file with the sources.",
+)
 
 
 @click.group()
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Log lines as text or one JSON object per line.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or one JSON object per line.",
+)
 @click.version_option(package_name="newsscraper")
 def cli(verbose: int, log_format: str) -> None:
     """Scrape configured news sources into a deduplicated SQLite database."""
@@ -41,15 +67,28 @@ def cli(verbose: int, log_format: str) -> None:
 
 
 @cli.command("run")
-@click.option("--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
-              type=click.Path(dir_okay=False), help="TOML file with the sources.")
+@click.option(
+    "--config",
+    "config_path",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="TOML file with the sources.",
+)
 @db_option
 @click.option("--source", "sources", multiple=True, help="Run only this source (repeatable).")
-@click.option("--wait", "lock_wait", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another run's lock before skipping (exit 4).")
+@click.option(
+    "--wait",
+    "lock_wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another run's lock before skipping (exit 4).",
+)
 @quiet_option
-def run_command(config_path: str, db: str, sources: tuple[str, ...], lock_wait: float,
-                quiet: bool) -> None:
+def run_command(
+    config_path: str, db: str, sources: tuple[str, ...], lock_wait: float, quiet: bool
+) -> None:
     """Run every configured source once (for cron): fetch, extract, store."""
     config = load_config(config_path)
     report = _run(config, db, RunOptions(sources=sources, lock_wait=lock_wait), quiet)
@@ -57,10 +96,21 @@ def run_command(config_path: str, db: str, sources: tuple[str, ...], lock_wait: 
 
 
 @cli.command("demo")
-@click.option("--db", "db", default="db/demo.db", show_default=True,
-              type=click.Path(dir_okay=False), help="SQLite database file.")
-@click.option("--port", type=int, default=demo_site.PREFERRED_PORT, show_default=True,
-              help="Port for the bundled site on 127.0.0.1 (0: any free port).")
+@click.option(
+    "--db",
+    "db",
+    default="db/demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite database file.",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=demo_site.PREFERRED_PORT,
+    show_default=True,
+    help="Port for the bundled site on 127.0.0.1 (0: any free port).",
+)
 @quiet_option
 def demo_command(db: str, port: int, quiet: bool) -> None:
     """Serve the bundled sample news site on 127.0.0.1 and run the pipeline on it."""
@@ -68,10 +118,14 @@ def demo_command(db: str, port: int, quiet: bool) -> None:
         config = demo_site.config(base_url)
         report = _run(config, db, RunOptions(), quiet)
     with Store(db) as store:
-        rows = store.articles(limit=50, source="demo")
+        rows = store.articles(limit=100, source="demo")
     click.echo(table(rows, ["published", "title", "url"]))
-    click.echo(f"{len(rows)} articles stored in {db}")
-    sys.exit(report.exit_code)
+    problems = demo_site.check_rows(demo_site.expectations(), rows)
+    for problem in problems:
+        click.echo(f"check failed: {problem}", err=True)
+    click.echo(f"{len(rows)} articles in {db}; {report.summary()}; "
+               f"{'all' if not problems else 'NOT all'} checked against the expected results")
+    sys.exit(report.exit_code or (EXIT_PARTIAL if problems else 0))
 
 
 @cli.command("serve-demo")
@@ -102,13 +156,62 @@ def extract_command(page: str, url: str | None, explain: bool) -> None:
 @click.option("--source", help="Only this source.")
 @click.option("--since", help="Only articles published on or after this ISO date.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def articles_command(db: str, limit: int, source: str | None, since: str | None,
-                     as_json: bool) -> None:
+def articles_command(
+    db: str, limit: int, source: str | None, since: str | None, as_json: bool
+) -> None:
     """List the most recent stored articles."""
     _require_db(db)
     with Store(db) as store:
         rows = store.articles(limit=limit, source=source, since=since)
-    click.echo(json_lines(rows) if as_json else table(rows, ["published", "source", "title", "url"]))
+    click.echo(
+        json_lines(rows) if as_json else table(rows, ["published", "source", "title", "url"])
+    )
+
+
+@cli.command("schedule")
+@config_option
+@db_option
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds requests in flight get after SIGTERM/SIGINT before they are cancelled.",
+)
+@click.option(
+    "--wait",
+    "lock_wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait at start for another run's database lock before exiting (4).",
+)
+@click.option("--now", "start_now", is_flag=True, help="Run every source once at start.")
+def schedule_command(
+    config_path: str, db: str, grace: float, lock_wait: float, start_now: bool
+) -> None:
+    """Run each source on its schedule until SIGTERM/SIGINT; SIGHUP re-reads the config."""
+    options = DaemonOptions(
+        Path(config_path), Path(db), grace=grace, lock_wait=lock_wait, start_now=start_now
+    )
+    options = dataclasses.replace(options, on_fetch_event=log_fetch_event)
+    controls = Controls()
+    _install_signal_handlers(controls)
+    serve(Daemon(options), controls)
+
+
+@cli.command("status")
+@config_option
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+def status_command(config_path: str, db: str, as_json: bool) -> None:
+    """Show each source's health; exit 1 when any source is degraded or failing."""
+    config = load_config(config_path)
+    _require_db(db)
+    with Store(db) as store:
+        report = source_health(store, config)
+    click.echo(json_lines(report.dicts()) if as_json else table(report.rows(), TABLE_COLUMNS))
+    sys.exit(report.exit_code)
 
 
 def _run(config: Config, db: str, options: RunOptions, quiet: bool) -> RunReport:
@@ -138,6 +241,20 @@ def _read_file(path: str) -> bytes:
 def _require_db(db: str) -> None:
     if not Path(db).exists():
         raise click.BadParameter(f"no database at {db}; run 'scraper run' first", param_hint="--db")
+
+
+def _install_signal_handlers(controls: Controls) -> None:
+    """SIGTERM/SIGINT ask the scheduler to stop, SIGHUP to reload (flags only: signal-safe)."""
+
+    def stop(signum: int, frame: object) -> None:
+        controls.stop_requested = True
+
+    def reload(signum: int, frame: object) -> None:
+        controls.reload_requested = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
 
 
 def main() -> None:

@@ -187,7 +187,9 @@ class _Reader:
             elif isinstance(default, str):
                 values[name] = self.text(raw[name], key)
             elif isinstance(default, int):
-                values[name] = self.number(raw[name], key, int, minimum=0 if name == "retries" else 1)
+                values[name] = self.number(
+                    raw[name], key, int, minimum=0 if name == "retries" else 1
+                )
             else:
                 values[name] = self.number(raw[name], key, float, minimum=0.001)
         return FetchSettings(**values)
@@ -200,7 +202,9 @@ class _Reader:
             raise self.fail(f"{key}.name", f"{name!r} may only hold letters, digits, '.', '_', '-'")
         key = f"source.{name}"
         self.unknown(raw, key, _SOURCE_KEYS)
-        urls = {k: self.urls(raw.get(k, []), f"{key}.{k}") for k in ("listings", "feeds", "sitemaps")}
+        urls = {
+            k: self.urls(raw.get(k, []), f"{key}.{k}") for k in ("listings", "feeds", "sitemaps")
+        }
         if not any(urls.values()):
             raise self.fail(key, "needs at least one of 'listings', 'feeds' or 'sitemaps'")
         links = self.table(raw, "links", f"{key}.links")
@@ -210,7 +214,9 @@ class _Reader:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise self.fail(f"{key}.links.pattern", f"invalid regular expression: {exc}") from None
+                raise self.fail(
+                    f"{key}.links.pattern", f"invalid regular expression: {exc}"
+                ) from None
         defaults = Source(name=name)
         return Source(
             name=name,
@@ -226,7 +232,9 @@ class _Reader:
             next_selector=self.optional(links, "next", f"{key}.links.next", self.selector),
             max_pages=self.get_number(raw, "max_pages", key, int, defaults.max_pages, 1),
             max_articles=self.get_number(raw, "max_articles", key, int, defaults.max_articles, 1),
-            refresh_after=self.get_number(raw, "refresh_after", key, float, defaults.refresh_after, 0),
+            refresh_after=self.get_number(
+                raw, "refresh_after", key, float, defaults.refresh_after, 0
+            ),
             delay=self.get_number(raw, "delay", key, float, defaults.delay, 0),
             concurrency=self.get_number(raw, "concurrency", key, int, defaults.concurrency, 1),
             schedule=self.schedule(raw.get("schedule", "every 15m"), f"{key}.schedule"),
@@ -241,7 +249,9 @@ class _Reader:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise self.fail(tz_key, f"unknown time zone {tz!r} (expected e.g. 'Europe/Berlin')") from None
+            raise self.fail(
+                tz_key, f"unknown time zone {tz!r} (expected e.g. 'Europe/Berlin')"
+            ) from None
         return SiteRules(
             title=self.optional(raw, "title", f"{key}.title", self.selector),
             published=self.optional(raw, "published", f"{key}.published", self.selector),
@@ -337,7 +347,13 @@ class _Reader:
 
 
 _SOURCE_DEFAULT_KEYS = {
-    "max_pages", "max_articles", "refresh_after", "delay", "concurrency", "schedule", "timezone",
+    "max_pages",
+    "max_articles",
+    "refresh_after",
+    "delay",
+    "concurrency",
+    "schedule",
+    "timezone",
 }
 _SOURCE_KEYS = {"name", "listings", "feeds", "sitemaps", "links", "rules"} | _SOURCE_DEFAULT_KEYS
 

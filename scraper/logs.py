@@ -47,9 +47,8 @@ def setup_logging(verbosity: int, fmt: str = "text") -> None:
 def log_fetch_event(event: FetchEvent) -> None:
     """Log what the fetcher reports (retries, responses, errors) with structured fields."""
     logger = logging.getLogger("scraper.fetch")
-    level = logging.WARNING if event.kind == "error" else logging.INFO
-    if event.kind == "response":
-        level = logging.DEBUG
+    # Failures reach the user once, from the pipeline; here they are detail.
+    level = logging.INFO if event.kind in ("retry", "error") else logging.DEBUG
     logger.log(
         level,
         "%s %s %s%s",
@@ -57,5 +56,10 @@ def log_fetch_event(event: FetchEvent) -> None:
         event.url,
         event.status if event.status is not None else "-",
         f" ({event.message})" if event.message else "",
-        extra={"url": event.url, "status": event.status, "attempt": event.attempt, "kind": event.kind},
+        extra={
+            "url": event.url,
+            "status": event.status,
+            "attempt": event.attempt,
+            "kind": event.kind,
+        },
     )

@@ -11,16 +11,18 @@ import asyncio
 import dataclasses
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .config import Config, Source
 from .discover import LinkRules, parse_feed, parse_listing, parse_sitemap
 from .errors import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
     FetchError,
@@ -29,9 +31,10 @@ from .errors import (
     ScraperError,
 )
 from .extract import decode_html, extract
-from .fetch import FEED_TYPES, Fetcher, FetchEvent
+from .fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchEvent
 from .lock import RunLock
 from .models import Article, Listing, ListingItem, Page, Validators
+from .source_runs import SourceRun, record_source_runs
 from .store import FetchRecord, Store
 from .urls import host_of, normalize_url, same_site
 
@@ -40,6 +43,7 @@ _T = TypeVar("_T")
 
 MAX_SITEMAP_DOCUMENTS = 20
 MAX_ERRORS_KEPT = 5
+STOP_POLL = 0.1  # seconds between looks at RunOptions.stop
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "fresh", "skipped", "failed")
 
 
@@ -66,6 +70,10 @@ class RunOptions:
     progress: Callable[[ArticleEvent], None] | None = None
     on_fetch_event: Callable[[FetchEvent], None] | None = None
     now: Callable[[], datetime] = _utc_now
+    # Once set, no new page or article is started; requests in flight get `grace`
+    # seconds, then are cancelled, and the run is recorded as interrupted.
+    stop: threading.Event | None = None
+    grace: float = 30.0
 
 
 @dataclass
@@ -78,10 +86,28 @@ class _Tally:
     found: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     errors: list[str] = field(default_factory=list)
+    finished_at: datetime | None = None
+    interrupted: bool = False  # stopped before its work was done
 
     def error(self, message: str) -> None:
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(message)
+
+    def source_run(self, run_id: int, started_at: datetime) -> SourceRun:
+        report = self.report()
+        cut = self.interrupted or self.finished_at is None
+        return SourceRun(
+            source=self.name,
+            status="interrupted" if cut else report.status,
+            started_at=started_at,
+            finished_at=self.finished_at,
+            run_id=run_id,
+            counts=report.counts,
+            found=self.found,
+            pages_ok=self.pages_ok,
+            pages_failed=self.pages_failed,
+            error=self.errors[0] if self.errors else None,
+        )
 
     def report(self) -> SourceReport:
         return SourceReport(
@@ -120,9 +146,12 @@ class RunReport:
 
     run_id: int
     sources: tuple[SourceReport, ...]
+    interrupted: bool = False  # stopped (RunOptions.stop) before all work was done
 
     @property
     def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
         statuses = {s.status for s in self.sources}
         if statuses <= {"ok"}:
             return "ok"
@@ -132,7 +161,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.status, EXIT_FAILED)
+        codes = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_INTERRUPTED}
+        return codes.get(self.status, EXIT_FAILED)
 
     def totals(self) -> dict[str, int]:
         totals = dict.fromkeys(OUTCOMES, 0)
@@ -174,21 +204,49 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
     options = options or RunOptions()
     sources = _select(config, options.sources)
     run_id = store.start_run([s.name for s in sources], pid=os.getpid())
+    started_at = options.now()
     tallies = [_Tally(s.name) for s in sources]
     status, error = "interrupted", None
     try:
         async with Fetcher(config.fetch, on_event=options.on_fetch_event) as fetcher:
             job = _Job(fetcher, store, run_id, options)
-            await asyncio.gather(*(job.source(s, t) for s, t in zip(sources, tallies, strict=True)))
-        report = RunReport(run_id, tuple(t.report() for t in tallies))
+            work = (job.source(s, t) for s, t in zip(sources, tallies, strict=True))
+            await _until_done_or_stopped(asyncio.gather(*work), options)
+        cut = any(t.interrupted or t.finished_at is None for t in tallies)
+        report = RunReport(run_id, tuple(t.report() for t in tallies), interrupted=cut)
         status = report.status
         return report
     except ScraperError as exc:
         status, error = "failed", str(exc)
         raise
     finally:
+        if status != "failed":  # a raised error reaches the caller (the scheduler records it)
+            record_source_runs(store, [t.source_run(run_id, started_at) for t in tallies])
         counts = RunReport(run_id, tuple(t.report() for t in tallies)).totals()
         store.finish_run(run_id, status=status, counts=counts, error=error)
+
+
+async def _until_done_or_stopped(work: asyncio.Future[Any], options: RunOptions) -> None:
+    """Await ``work``; once ``options.stop`` is set give it ``grace`` seconds, then cancel it.
+
+    Cancellation lands on an ``await`` (a request, a politeness wait), never inside a
+    store write, which is synchronous: nothing is left half-written.
+    """
+    stop = options.stop
+    try:
+        while stop is not None and not work.done() and not stop.is_set():
+            await asyncio.wait({work}, timeout=STOP_POLL)
+        if not work.done():
+            await asyncio.wait({work}, timeout=None if stop is None else options.grace)
+        if not work.done():
+            log.warning("stopping: cancelling requests still in flight after %.0fs", options.grace)
+            work.cancel()
+            await asyncio.wait({work})
+    except BaseException:
+        work.cancel()
+        raise
+    if not work.cancelled():
+        work.result()  # re-raise what the work raised
 
 
 def _select(config: Config, names: Iterable[str]) -> tuple[Source, ...]:
@@ -217,11 +275,17 @@ class _Job:
             queue.put_nowait(item)
 
         async def worker() -> None:
-            while not queue.empty():
+            while not queue.empty() and not self.stopping:
                 await self.article(source, queue.get_nowait(), tally)
 
         await asyncio.gather(*(worker() for _ in range(max(1, source.concurrency))))
+        tally.finished_at = self.options.now()
+        tally.interrupted = self.stopping
         log.info("source %s done: %s", source.name, tally.counts)
+
+    @property
+    def stopping(self) -> bool:
+        return self.options.stop is not None and self.options.stop.is_set()
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -240,25 +304,41 @@ class _Job:
         for feed in source.feeds:
             page = await self.fetch_page(source, feed, "feed", tally, accept=FEED_TYPES)
             if page is not None:
-                self.merge(items, self.parse(source, page, tally, lambda p: parse_feed(
-                    p.content, p.final_url, rules)))
+                self.merge(
+                    items,
+                    self.parse(
+                        source, page, tally, lambda p: parse_feed(p.content, p.final_url, rules)
+                    ),
+                )
         await self.sitemaps(source, rules, items, tally)
         return list(items.values())
 
     async def listing_pages(
-        self, source: Source, start: str, rules: LinkRules, items: dict[str, ListingItem],
+        self,
+        source: Source,
+        start: str,
+        rules: LinkRules,
+        items: dict[str, ListingItem],
         tally: _Tally,
     ) -> None:
         url: str | None = start
         visited: set[str] = set()
-        while url and url not in visited and len(visited) < source.max_pages:
+        while url and url not in visited and len(visited) < source.max_pages and not self.stopping:
             visited.add(url)
             page = await self.fetch_page(source, url, "listing", tally)
             if page is None:
                 return
-            listing = self.parse(source, page, tally, lambda p: parse_listing(
-                decode_html(p.content, p.headers.get("content-type")), p.final_url, rules,
-                now=self.options.now()))
+            listing = self.parse(
+                source,
+                page,
+                tally,
+                lambda p: parse_listing(
+                    decode_html(p.content, p.headers.get("content-type")),
+                    p.final_url,
+                    rules,
+                    now=self.options.now(),
+                ),
+            )
             if listing is None or not self.merge(items, listing):
                 return  # a page that brings no unseen URL ends the paging
             url = listing.next_url
@@ -267,12 +347,15 @@ class _Job:
         self, source: Source, rules: LinkRules, items: dict[str, ListingItem], tally: _Tally
     ) -> None:
         pending, seen = list(source.sitemaps), set(source.sitemaps)
-        while pending and len(seen) <= MAX_SITEMAP_DOCUMENTS:
-            page = await self.fetch_page(source, pending.pop(0), "sitemap", tally, accept=FEED_TYPES)
+        while pending and len(seen) <= MAX_SITEMAP_DOCUMENTS and not self.stopping:
+            page = await self.fetch_page(
+                source, pending.pop(0), "sitemap", tally, accept=FEED_TYPES
+            )
             if page is None:
                 continue
-            parsed = self.parse(source, page, tally, lambda p: parse_sitemap(
-                p.content, p.final_url, rules))
+            parsed = self.parse(
+                source, page, tally, lambda p: parse_sitemap(p.content, p.final_url, rules)
+            )
             if parsed is None:
                 continue
             listing, children = parsed
@@ -295,9 +378,11 @@ class _Job:
             return None
 
     @staticmethod
-    def merge(items: dict[str, ListingItem], listing: Listing) -> int:
+    def merge(items: dict[str, ListingItem], listing: Listing | None) -> int:
         """Add a listing's items, keeping the first position and filling missing hints."""
         added = 0
+        if listing is None:
+            return 0
         for item in listing.items:
             old = items.get(item.url)
             if old is None:
@@ -312,10 +397,15 @@ class _Job:
     # -- fetching ----------------------------------------------------------------------
 
     async def fetch_page(
-        self, source: Source, url: str, kind: str, tally: _Tally, **kwargs: object
+        self,
+        source: Source,
+        url: str,
+        kind: str,
+        tally: _Tally,
+        accept: tuple[str, ...] = HTML_TYPES,
     ) -> Page | None:
         try:
-            page = await self.fetcher.fetch(url, **kwargs)  # type: ignore[arg-type]
+            page = await self.fetcher.fetch(url, accept=accept)
         except FetchError as exc:
             self.record_error(source, url, kind, exc)
             tally.pages_failed += 1
@@ -329,10 +419,17 @@ class _Job:
     def record_page(self, source: Source, page: Page, kind: str) -> None:
         self.store.record_fetch(
             FetchRecord(
-                run_id=self.run_id, source=source.name, url=page.requested_url, kind=kind,
-                outcome="not-modified" if page.not_modified else "ok", status=page.status,
-                final_url=page.final_url, elapsed_ms=round(page.elapsed * 1000),
-                bytes=len(page.content), attempts=page.attempts, fetched_at=page.fetched_at,
+                run_id=self.run_id,
+                source=source.name,
+                url=page.requested_url,
+                kind=kind,
+                outcome="not-modified" if page.not_modified else "ok",
+                status=page.status,
+                final_url=page.final_url,
+                elapsed_ms=round(page.elapsed * 1000),
+                bytes=len(page.content),
+                attempts=page.attempts,
+                fetched_at=page.fetched_at,
             )
         )
 
@@ -340,9 +437,15 @@ class _Job:
         skipped = isinstance(exc, RobotsDisallowed | NotHTML)
         self.store.record_fetch(
             FetchRecord(
-                run_id=self.run_id, source=source.name, url=url, kind=kind,
-                outcome="skipped" if skipped else "error", status=exc.status,
-                error_kind=exc.kind, error=str(exc), fetched_at=self.options.now(),
+                run_id=self.run_id,
+                source=source.name,
+                url=url,
+                kind=kind,
+                outcome="skipped" if skipped else "error",
+                status=exc.status,
+                error_kind=exc.kind,
+                error=str(exc),
+                fetched_at=self.options.now(),
             )
         )
 
@@ -353,6 +456,16 @@ class _Job:
         tally.counts[outcome] += 1
         if outcome == "failed":
             tally.error(message)
+        level = logging.WARNING if outcome == "failed" else logging.INFO
+        log.log(
+            level,
+            "%s %s %s%s",
+            source.name,
+            outcome,
+            item.url,
+            f": {message}" if message else "",
+            extra={"source": source.name, "url": item.url, "outcome": outcome},
+        )
         if self.options.progress:
             self.options.progress(ArticleEvent(source.name, item.url, outcome, message))
 
@@ -371,13 +484,16 @@ class _Job:
         self.record_page(source, page, "article")
         if page.not_modified and known:
             self.store.touch(
-                known.article_id, fetched_at=page.fetched_at, etag=page.etag,
+                known.article_id,
+                fetched_at=page.fetched_at,
+                etag=page.etag,
                 last_modified=page.last_modified,
             )
             return "unchanged", ""
         try:
-            article = extract(page.content, page.final_url, rules=source.rules,
-                              headers=page.headers, now=now)
+            article = extract(
+                page.content, page.final_url, rules=source.rules, headers=page.headers, now=now
+            )
         except Exception as exc:  # a parser bug must not end the run: record it
             log.exception("%s: extraction crashed on %s", source.name, page.final_url)
             return "failed", f"{page.final_url}: extraction failed: {exc!r}"
@@ -386,8 +502,12 @@ class _Job:
             source=source.name,
             url=_canonical(article, page, source.domains),
             aliases=_aliases(item, page),
-            article=article, etag=page.etag, last_modified=page.last_modified,
-            hint_title=item.title, hint_published=item.published, fetched_at=page.fetched_at,
+            article=article,
+            etag=page.etag,
+            last_modified=page.last_modified,
+            hint_title=item.title,
+            hint_published=item.published,
+            fetched_at=page.fetched_at,
         )
         return result.outcome, ""
 

@@ -12,15 +12,19 @@ from .models import Article
 from .pipeline import ArticleEvent, RunReport
 
 
-def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, width: int | None = None) -> str:
-    """A plain-text table; the last column is cut to fit the terminal."""
+def table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, width: int | None = None
+) -> str:
+    """A plain-text table; on a terminal the last column is cut to fit its width."""
     if not rows:
         return "(no rows)"
-    width = width or shutil.get_terminal_size((120, 20)).columns
+    if width is None and sys.stdout.isatty():
+        width = shutil.get_terminal_size().columns
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    fixed = sum(widths[:-1]) + 2 * (len(columns) - 1)
-    widths[-1] = max(10, min(widths[-1], width - fixed))
+    if width is not None:
+        fixed = sum(widths[:-1]) + 2 * (len(columns) - 1)
+        widths[-1] = max(10, min(widths[-1], width - fixed))
     lines = [_line(columns, widths), _line(["-" * w for w in widths], widths)]
     lines += [_line(r, widths) for r in cells]
     return "\n".join(lines)
@@ -86,10 +90,26 @@ class Progress:
 
 def run_report(report: RunReport) -> str:
     rows = [
-        {"source": s.name, "status": s.status, "found": s.found, **s.counts,
-         "error": s.errors[0] if s.errors else ""}
+        {
+            "source": s.name,
+            "status": s.status,
+            "found": s.found,
+            **s.counts,
+            "error": s.errors[0] if s.errors else "",
+        }
         for s in report.sources
     ]
-    columns = ["source", "status", "found", "new", "updated", "unchanged", "fresh",
-               "duplicate", "skipped", "failed", "error"]
+    columns = [
+        "source",
+        "status",
+        "found",
+        "new",
+        "updated",
+        "unchanged",
+        "fresh",
+        "duplicate",
+        "skipped",
+        "failed",
+        "error",
+    ]
     return table(rows, columns)

@@ -1,27 +1,53 @@
-"""Opening the SQLite store: file checks, connection settings, transactions and migrations.
+"""The store's on-disk layout: opening, transactions, migrations, row encoding, fingerprints.
 
 The schema version lives in ``PRAGMA user_version``; each migration runs in its own
 ``BEGIN IMMEDIATE`` transaction together with the version bump, so a crash leaves
-the database at the previous version, never half-migrated.
+the database at the previous version, never half-migrated.  Article bodies get an
+exact fingerprint (``body_hash``) and a 64-bit simhash split into four indexed 16-bit
+bands (``simhash_bands``), so near-duplicates are found without a scan.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from scraper.errors import StoreError
+from scraper.models import Article
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 30.0
 
-RUN_STATUSES = frozenset({"running", "ok", "partial", "failed", "aborted", "interrupted", "skipped"})
+RUN_STATUSES = frozenset(
+    {"running", "ok", "partial", "failed", "aborted", "interrupted", "skipped"}
+)
 FETCH_KINDS = frozenset({"listing", "article", "robots", "feed", "sitemap"})
 FETCH_OUTCOMES = frozenset({"ok", "not-modified", "error", "skipped"})
+
+SUBSTANTIAL_BODY = 300  # characters of normalized body before duplicate detection applies
+NEAR_DUPLICATE_BITS = 3  # simhash Hamming distance still counted as the same text
+_SHINGLE_WORDS = 4
+_BANDS = 4
+_BAND_BITS = 16
+_MASK64 = (1 << 64) - 1
+_JSON_COLUMNS = ("authors", "extraction_errors", "provenance")
+# Columns a re-fetch replaces only when it has a value: a failed field never erases a
+# stored one.  The first column of a group decides for the whole group.
+_KEEP_GROUPS = (
+    ("body", "body_hash", "simhash"),
+    ("published", "date_precision"),
+    *((column,) for column in "title authors language description image modified".split()),
+    *((column,) for column in "etag last_modified hint_title hint_published".split()),
+)
 
 
 def open_database(path: Path) -> Database:
@@ -97,10 +123,10 @@ def write_transaction(db: Database, path: Path, action: str) -> Iterator[Databas
         db.conn.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            db.conn.execute("COMMIT")
         except BaseException:
             db.rollback()
             raise
-        db.conn.execute("COMMIT")
 
 
 def migrate(db: Database, path: Path) -> None:
@@ -115,137 +141,221 @@ def migrate(db: Database, path: Path) -> None:
             db.execute(f"PRAGMA user_version = {version}")
 
 
-_ARTICLES_NOT_NULL = frozenset(
-    "url source body body_hash first_seen last_fetched last_changed version duplicate_count".split()
+def _columns(spec: str) -> dict[str, type]:
+    """``"id:int url title"`` -> ``{"id": int, "url": str, "title": str}`` (order kept)."""
+    types = {"int": int, "str": str}
+    return {
+        name: types[kind or "str"]
+        for name, _, kind in (item.partition(":") for item in spec.split())
+    }
+
+
+_ARTICLE_COLUMNS = _columns(
+    "id:int url source title published date_precision body authors language description"
+    " image modified body_hash simhash:int first_seen last_fetched last_changed version:int"
+    " etag last_modified hint_title hint_published extraction_errors provenance"
+    " duplicate_count:int"
 )
+_ARTICLE_FK = [("article_id", "articles", "id")]
 
 
 def _v1_initial(db: Database) -> None:
     articles = db.create_table(
         "articles",
-        {
-            "id": int,
-            "url": str,
-            "source": str,
-            "title": str,
-            "published": str,
-            "date_precision": str,
-            "body": str,
-            "authors": str,
-            "language": str,
-            "description": str,
-            "image": str,
-            "modified": str,
-            "body_hash": str,
-            "simhash": int,
-            "first_seen": str,
-            "last_fetched": str,
-            "last_changed": str,
-            "version": int,
-            "etag": str,
-            "last_modified": str,
-            "hint_title": str,
-            "hint_published": str,
-            "extraction_errors": str,
-            "provenance": str,
-            "duplicate_count": int,
-        },
+        _ARTICLE_COLUMNS,
         pk="id",
-        not_null=_ARTICLES_NOT_NULL,
+        not_null=set(
+            "url source body body_hash first_seen last_fetched last_changed version"
+            " duplicate_count".split()
+        ),
         defaults={"version": 1, "duplicate_count": 0},
         ignore=True,
     )
     articles.create_index(["url"], unique=True, if_not_exists=True)
     for column in ("published", "source", "first_seen", "body_hash"):
         articles.create_index([column], if_not_exists=True)
-    # Offsets differ between sites, so ordering and filtering go through julianday().
+    # Offsets differ between sites, so ordering and `since` go through julianday().
     db.execute(
         "CREATE INDEX IF NOT EXISTS idx_articles_published_jd ON articles (julianday(published))"
     )
-    _create_side_tables(db)
+    _create_article_side_tables(db)
+    _create_run_tables(db)
     articles.enable_fts(["title", "body"], create_triggers=True, replace=True)
 
 
-def _create_side_tables(db: Database) -> None:
-    article_fk = [("article_id", "articles", "id")]
+def _create_article_side_tables(db: Database) -> None:
     db.create_table(
         "article_urls",
-        {"url": str, "article_id": int, "first_seen": str},
+        _columns("url article_id:int first_seen"),
         pk="url",
         not_null={"article_id", "first_seen"},
-        foreign_keys=article_fk,
+        foreign_keys=_ARTICLE_FK,
         ignore=True,
     ).create_index(["article_id"], if_not_exists=True)
     db.create_table(
         "simhash_bands",
-        {"band": int, "value": int, "article_id": int},
+        _columns("band:int value:int article_id:int"),
         pk=("band", "value", "article_id"),
-        foreign_keys=article_fk,
+        foreign_keys=_ARTICLE_FK,
         ignore=True,
     ).create_index(["article_id"], if_not_exists=True)
     db.create_table(
         "article_versions",
-        {
-            "id": int,
-            "article_id": int,
-            "version": int,
-            "title": str,
-            "published": str,
-            "body": str,
-            "body_hash": str,
-            "fetched_at": str,
-        },
+        _columns("id:int article_id:int version:int title published body body_hash fetched_at"),
         pk="id",
         not_null={"article_id", "version"},
-        foreign_keys=article_fk,
+        foreign_keys=_ARTICLE_FK,
         ignore=True,
     ).create_index(["article_id"], if_not_exists=True)
-    runs = db.create_table(
+
+
+def _create_run_tables(db: Database) -> None:
+    db.create_table(
         "runs",
-        {
-            "id": int,
-            "started_at": str,
-            "finished_at": str,
-            "status": str,
-            "sources": str,
-            "pid": int,
-            "counts": str,
-            "error": str,
-        },
+        _columns("id:int started_at finished_at status sources pid:int counts error"),
         pk="id",
         not_null={"started_at", "status"},
         defaults={"sources": "[]", "counts": "{}"},
         ignore=True,
-    )
-    runs.create_index(["status"], if_not_exists=True)
-    db.create_table(
+    ).create_index(["status"], if_not_exists=True)
+    fetches = db.create_table(
         "fetches",
-        {
-            "id": int,
-            "run_id": int,
-            "source": str,
-            "url": str,
-            "kind": str,
-            "outcome": str,
-            "status": int,
-            "final_url": str,
-            "error_kind": str,
-            "error": str,
-            "elapsed_ms": int,
-            "bytes": int,
-            "attempts": int,
-            "fetched_at": str,
-        },
+        _columns(
+            "id:int run_id:int source url kind outcome status:int final_url error_kind error"
+            " elapsed_ms:int bytes:int attempts:int fetched_at"
+        ),
         pk="id",
         not_null={"run_id", "source", "url", "kind", "outcome", "fetched_at"},
         defaults={"attempts": 1},
         foreign_keys=[("run_id", "runs", "id")],
         ignore=True,
     )
-    fetches = db.table("fetches")
     fetches.create_index(["source", "fetched_at"], if_not_exists=True)
     fetches.create_index(["run_id"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_initial,)
+def _v2_source_runs(db: Database) -> None:
+    """One row per source per run (and per scheduler event): what source health reads."""
+    db.create_table(
+        "source_runs",
+        _columns(
+            "id:int run_id:int source started_at finished_at status counts new:int failed:int"
+            " found:int pages_ok:int pages_failed:int error"
+        ),
+        pk="id",
+        not_null={"source", "started_at", "status"},
+        defaults={"counts": "{}", **dict.fromkeys(("new", "failed", "found", "pages_ok", "pages_failed"), 0)},
+        foreign_keys=[("run_id", "runs", "id")],
+        ignore=True,
+    ).create_index(["source", "id"], if_not_exists=True)
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_articles_source_fetched ON articles (source, last_fetched)"
+    )
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_initial, _v2_source_runs)
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# -- row encoding ------------------------------------------------------------------------
+
+
+def body_hash(body: str) -> str:
+    """sha256 hex of the whitespace-normalized, casefolded body (``articles.body_hash``)."""
+    return hashlib.sha256(normalize(body).encode("utf-8")).hexdigest()
+
+
+def simhash(body: str) -> int:
+    """64-bit simhash of the body's word 4-shingles, as a signed integer (SQLite's range)."""
+    words = re.findall(r"\w+", body.casefold())
+    if not words:
+        return 0
+    last = max(1, len(words) - _SHINGLE_WORDS + 1)
+    shingles = {" ".join(words[i : i + _SHINGLE_WORDS]) for i in range(last)}
+    hashes = [
+        int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "big")
+        for s in shingles
+    ]
+    value = 0
+    for bit in range(64):
+        ones = sum(1 for h in hashes if h >> bit & 1)
+        if 2 * ones > len(hashes):
+            value |= 1 << bit
+    return value - (1 << 64) if value >> 63 else value
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & _MASK64).bit_count()
+
+
+def simhash_bands(value: int) -> list[tuple[int, int]]:
+    """(band, 16-bit value) pairs; two hashes within 3 bits share at least one band."""
+    unsigned = value & _MASK64
+    mask = (1 << _BAND_BITS) - 1
+    return [(band, unsigned >> (band * _BAND_BITS) & mask) for band in range(_BANDS)]
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def is_substantial(body: str) -> bool:
+    return len(normalize(body)) >= SUBSTANTIAL_BODY
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.utcoffset() is None:
+        raise ValueError(f"{name}: datetime must be timezone-aware, got {value.isoformat()}")
+    return value
+
+
+def iso_utc(value: datetime, name: str) -> str:
+    return _aware(value, name).astimezone(UTC).isoformat()
+
+
+def iso_or_none(value: datetime | None, name: str) -> str | None:
+    """Keeps the source's own offset (a date-precision value stays on its calendar day)."""
+    return None if value is None else _aware(value, name).isoformat()
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and value.strip() in ("", "[]"))
+
+
+def article_record(article: Article) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "published": iso_or_none(article.published, "published"),
+        "date_precision": article.date_precision,
+        "body": article.body,
+        "body_hash": body_hash(article.body),
+        "simhash": simhash(article.body),
+        "authors": to_json(list(article.authors)),
+        "language": article.language,
+        "description": article.description,
+        "image": article.image,
+        "modified": iso_or_none(article.modified, "modified"),
+        "extraction_errors": to_json(dict(article.errors)),
+        "provenance": to_json(dict(article.provenance)),
+    }
+
+
+def merge_record(row: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    """The new record, except where it lacks a value the stored row has."""
+    merged = dict(record)
+    for group in _KEEP_GROUPS:
+        if not _present(record[group[0]]) and _present(row[group[0]]):
+            merged.update({column: row[column] for column in group})
+    return merged
+
+
+def decode_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    decoded = dict(row)
+    for column in _JSON_COLUMNS:
+        if decoded.get(column) is not None:
+            decoded[column] = json.loads(decoded[column])
+    return decoded

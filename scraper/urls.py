@@ -112,7 +112,7 @@ def _normalize_host(host: str, url: str) -> str:
     if not host:
         raise ValueError(f"URL has no host: {url!r}")
     if host.isascii():
-        if any(c.isspace() or c in "<>\"{}|\\^`%" for c in host):
+        if any(c.isspace() or c in '<>"{}|\\^`%' for c in host):
             raise ValueError(f"invalid host {host!r} in URL {url!r}")
         return host
     try:

@@ -1,0 +1,13 @@
+"""Find article links on listing pages, feeds and sitemaps, with title and date hints.
+
+Every URL is normalized (:func:`scraper.urls.normalize_url`) and listed once, in the
+order first seen; a later occurrence only fills hints the first one lacked.
+"""
+
+from __future__ import annotations
+
+from .feeds import parse_feed, parse_sitemap
+from .listing import parse_listing
+from .rules import LinkRules, looks_like_article
+
+__all__ = ["LinkRules", "looks_like_article", "parse_feed", "parse_listing", "parse_sitemap"]

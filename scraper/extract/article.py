@@ -1,0 +1,232 @@
+"""``extract()``: one HTML page in, one :class:`~scraper.models.Article` out.
+
+The page is parsed once.  Metadata (JSON-LD, meta tags) and the publication date are
+read from the untouched tree; then per-site ``exclude`` rules and non-content elements
+are removed and the body is found.  Per-site rules win field by field; when one gives
+nothing the generic result is used and the reason lands in ``Article.errors``.
+
+Failure policy: ``extract`` never raises for odd or broken HTML.  Even input that is not
+a document at all (empty bytes, only whitespace) gives an ``Article`` with an empty
+body and ``errors["document"]`` set, because a caller storing fetch outcomes wants one
+result type; only a wrong argument type raises (``TypeError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ..models import Article, SiteRules
+from . import fields
+from .body import BodyHints, BodyResult, find_body
+from .clean import ClassCache, prune_tree
+from .dates import find_published
+from .decode import decode_html
+from .metadata import PageMeta, clean_text, read_metadata
+from .rules import RuleMiss, remove_excluded, rule_body, rule_published, rule_title
+from .title import choose_title, signals_from
+
+__all__ = ["extract"]
+
+_H1_SEARCH_LEVELS = 6
+T = TypeVar("T")
+
+
+@dataclass
+class _Notes:
+    """Provenance and errors collected while one article is built."""
+
+    provenance: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Dated:
+    published: datetime | None = None
+    modified: datetime | None = None
+    precision: str | None = None
+
+
+def extract(
+    html: str | bytes,
+    url: str | None = None,
+    *,
+    rules: SiteRules | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> Article:
+    """Extract the article on one page (see the module docstring for the failure policy)."""
+    text = _as_text(html, headers)
+    if not text.strip():
+        return Article(url=url, title=None, published=None, body="", errors=_EMPTY)
+    notes = _Notes()
+    tree = LexborHTMLParser(text)
+    meta = read_metadata(tree)
+    tz = _zone(rules, notes)
+    dated = _published(tree, meta, url, rules, tz, now, notes)
+    rule_title_value = _rule_title(tree, rules, notes)
+    canonical, source = fields.canonical_url(meta, url)
+    notes.provenance["url"] = source
+    if rules and rules.exclude:
+        for problem in remove_excluded(tree, rules.exclude):
+            notes.errors["exclude"] = problem
+    prune_tree(tree)
+    cache = ClassCache()
+    body, anchor = _body(tree, rules, cache, _hints(meta), notes)
+    title = rule_title_value or _generic_title(tree, meta, url, anchor, notes)
+    return Article(
+        url=canonical,
+        title=title,
+        published=dated.published,
+        body=body,
+        authors=_note(fields.authors(meta), "authors", notes) or (),
+        language=_note(fields.language(meta, headers), "language", notes),
+        description=_note(fields.description(meta), "description", notes),
+        image=_note(fields.image(meta, canonical or url), "image", notes),
+        modified=dated.modified,
+        date_precision=dated.precision,
+        provenance=notes.provenance,
+        errors=notes.errors,
+    )
+
+
+_EMPTY = {"document": "empty document: no HTML to extract from"}
+
+
+def _as_text(html: str | bytes, headers: Mapping[str, str] | None) -> str:
+    if isinstance(html, str):
+        return html
+    if isinstance(html, bytes | bytearray | memoryview):
+        content_type = fields.header(headers, "content-type")
+        return decode_html(bytes(html), content_type)
+    raise TypeError(f"extract() needs str or bytes, not {type(html).__name__}")
+
+
+def _note(found: tuple[T, str | None], name: str, notes: _Notes) -> T:
+    value, source = found
+    if source:
+        notes.provenance[name] = source
+    return value
+
+
+def _zone(rules: SiteRules | None, notes: _Notes) -> tzinfo:
+    if rules is None or rules.timezone in ("UTC", ""):
+        return UTC
+    try:
+        return ZoneInfo(rules.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        notes.errors["timezone"] = f"unknown timezone {rules.timezone!r}; used UTC"
+        return UTC
+
+
+def _published(
+    tree: LexborHTMLParser,
+    meta: PageMeta,
+    url: str | None,
+    rules: SiteRules | None,
+    tz: tzinfo,
+    now: datetime | None,
+    notes: _Notes,
+) -> _Dated:
+    if rules and rules.published:
+        hit = rule_published(
+            tree, rules.published, date_format=rules.date_format, tz=tz, now=now
+        )
+        if not isinstance(hit, RuleMiss):
+            notes.provenance["published"] = f"rule:{rules.published}"
+            return _Dated(hit[0], None, "datetime" if hit[1] else "date")
+        notes.errors["published"] = hit.fallback()
+    found = find_published(tree, url=url, jsonld=meta.jsonld, tz=tz, now=now)
+    if found is None:
+        notes.errors.setdefault("published", "no date found")
+        return _Dated()
+    notes.provenance["published"] = found.source
+    return _Dated(found.value, found.modified, "datetime" if found.has_time else "date")
+
+
+def _rule_title(tree: LexborHTMLParser, rules: SiteRules | None, notes: _Notes) -> str | None:
+    if not rules or not rules.title:
+        return None
+    value = rule_title(tree, rules.title)
+    if isinstance(value, RuleMiss):
+        notes.errors["title"] = value.fallback()
+        return None
+    notes.provenance["title"] = f"rule:{rules.title}"
+    return value
+
+
+def _body(
+    tree: LexborHTMLParser,
+    rules: SiteRules | None,
+    cache: ClassCache,
+    hints: BodyHints,
+    notes: _Notes,
+) -> tuple[str, LexborNode | None]:
+    if rules and rules.body:
+        value = rule_body(tree, rules.body, cache)
+        if not isinstance(value, RuleMiss):
+            notes.provenance["body"] = f"rule:{rules.body}"
+            return value, tree.css_first(rules.body)
+        notes.errors["body"] = value.fallback()
+    found: BodyResult | None = find_body(tree, cache, hints)
+    if found is None:
+        notes.errors.setdefault("body", "no main content found")
+        return "", None
+    notes.provenance["body"] = found.source
+    return found.text, found.anchor
+
+
+def _hints(meta: PageMeta) -> BodyHints:
+    headlines = (
+        meta.first("og:title"),
+        clean_text(meta.ld_value("headline")),
+        meta.first("twitter:title"),
+        meta.title_tag,
+    )
+    ld_body = meta.ld_value("articleBody")
+    return BodyHints(
+        headlines=tuple(h for h in headlines if h),
+        ld_body=ld_body if isinstance(ld_body, str) else None,
+        description=fields.description(meta)[0],
+    )
+
+
+def _generic_title(
+    tree: LexborHTMLParser,
+    meta: PageMeta,
+    url: str | None,
+    anchor: LexborNode | None,
+    notes: _Notes,
+) -> str | None:
+    h1 = _nearest_h1(tree, anchor)
+    host = fields.host(url) if url else None
+    chosen = choose_title(signals_from(meta, h1=h1, host=host))
+    if chosen is None:
+        notes.errors.setdefault("title", "no title found")
+        return None
+    notes.provenance["title"] = chosen[1]
+    return chosen[0]
+
+
+def _nearest_h1(tree: LexborHTMLParser, anchor: LexborNode | None) -> str | None:
+    """The text of the <h1> closest to the content region (else the first <h1>)."""
+    node = anchor
+    for _ in range(_H1_SEARCH_LEVELS):
+        if node is None:
+            break
+        h1 = node.css_first("h1")
+        if h1 is not None:
+            text = h1.text(deep=True)
+            if text.strip():
+                return text
+        node = node.parent
+    for h1 in tree.css("h1"):
+        text = h1.text(deep=True)
+        if text.strip():
+            return text
+    return None

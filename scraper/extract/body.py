@@ -1,0 +1,396 @@
+"""Main-content detection on the lexbor tree, with no per-site knowledge.
+
+Paragraph-like nodes (``<p>``, ``<pre>``, and elements holding long direct text) are
+scored by length and punctuation; each score flows to the node's ancestors with decay
+(after readability).  Candidates get a bonus for content-like names and semantic tags
+(``<article>``, ``[itemprop=articleBody]``, ``<main>``) and are scaled by their link
+density.  The best candidate and its strong siblings form the region that
+:mod:`.blocks` turns into text; a lead/teaser paragraph just above the region is added
+when it looks like one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from .blocks import BlockWalker, render
+from .clean import ClassCache
+
+__all__ = ["BodyResult", "find_body"]
+
+_MIN_PARAGRAPH = 25
+_PARAGRAPHS = "p, pre, div, section, article, td, main"
+_SCORE_LEVELS = 5
+_MASS_LEVELS = 12
+_RANKED = 8
+_CLOSE_SCORE = 0.5  # runners-up this close to the best may win by nearness to the headline
+_MAX_CLIMB = 8
+_NEUTRAL_TEXT = 200  # a step that adds less text than this never stops the climb
+_MASS_SHARE = 0.5
+_BLOCKED = 1 << 30  # ... else at least this share of the added text must be paragraphs
+_MIN_KEPT = 0.3  # output shorter than this share of the region's paragraph text is suspect
+_LD_MIN = 300
+_LD_FACTOR = 2.0
+_LD_DOM_ENOUGH = 2500  # a page showing this much text has its body in the markup
+_COMMAS = (",", "،", "、", "，", "؛")
+_TAG_WEIGHT = {
+    "article": 10,
+    "main": 5,
+    "div": 5,
+    "section": 3,
+    "pre": 3,
+    "td": 3,
+    "blockquote": 3,
+    "form": -3,
+    "ol": -3,
+    "ul": -3,
+    "li": -3,
+    "dl": -3,
+    "header": -5,
+    "th": -5,
+    "body": -5,
+}
+_STOP = frozenset({"html", "#document", None})
+_LEAD_SELECTOR = (
+    "[class*=lead], [class*=intro], [class*=teaser], [class*=summary], [class*=standfirst],"
+    " [class*=subtitle], [class*=subline], [class*=dek], [class*=excerpt], [class*=abstract],"
+    " [class*=description], [class*=Lead], [class*=Intro], [itemprop=description]"
+)
+
+
+@dataclass(frozen=True)
+class BodyResult:
+    text: str
+    source: str  # provenance: "generic:<tag or name of the region>"
+    anchor: LexborNode | None = None  # the region's top node (to find the nearest <h1>)
+
+
+@dataclass
+class _Candidate:
+    node: LexborNode
+    score: float
+    boilerplate: bool = False  # its class/id names a non-content box
+    mass: int = 0  # characters of good paragraph text inside
+
+
+@dataclass(frozen=True)
+class BodyHints:
+    """What the rest of the page says about the article, to steer the search."""
+
+    headlines: tuple[str, ...] = ()  # title signals (og:title, JSON-LD headline, ...)
+    ld_body: str | None = None  # JSON-LD articleBody
+    description: str | None = None
+
+
+def find_body(
+    tree: LexborHTMLParser, cache: ClassCache, hints: BodyHints = BodyHints()
+) -> BodyResult | None:
+    """The article text of a pruned tree, or None when no content region was found."""
+    candidates = _score_paragraphs(tree, cache)
+    headline = _headline_node(tree, hints.headlines)
+    top = _best(candidates, headline)
+    if top is None:
+        return _from_jsonld(hints, "")
+    region = _expand(top, candidates, cache, headline)
+    roots = _with_siblings(region, candidates)
+    lead = _find_lead(tree, roots[0])
+    text = _render(roots, lead, cache, use_classes=True)
+    if len(text) < region.mass * _MIN_KEPT:  # the class vocabulary misfired on this page
+        text = _render(roots, lead, cache, use_classes=False)
+    better = _from_jsonld(hints, text)
+    if better is not None:
+        return better
+    if not text:
+        return None
+    return BodyResult(text, f"generic:{_describe(region.node)}", region.node)
+
+
+def _render(
+    roots: list[LexborNode], lead: LexborNode | None, cache: ClassCache, *, use_classes: bool
+) -> str:
+    walker = BlockWalker(cache, use_classes=use_classes)
+    if lead is not None:
+        walker.walk_root(lead)
+    for root in roots:
+        walker.walk_root(root)
+    return render(walker.blocks)
+
+
+def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache) -> dict[int, _Candidate]:
+    candidates: dict[int, _Candidate] = {}
+    for para in tree.css(_PARAGRAPHS):
+        is_p = para.tag in ("p", "pre")
+        text = para.text(deep=is_p)
+        length = len(text) if len(text) < _MIN_PARAGRAPH else len(text.strip())
+        if length < _MIN_PARAGRAPH:
+            continue
+        good = not is_p or _paragraph_link_share(para, length) < 0.3
+        score = 1.0 + sum(text.count(c) for c in _COMMAS) + min(length / 100, 3.0)
+        node = para.parent
+        level = 0
+        while node is not None and node.tag not in _STOP and level < _MASS_LEVELS:
+            key = node.mem_id
+            cand = candidates.get(key)
+            if cand is None:
+                cand = candidates[key] = _new_candidate(node, cache)
+            if level < _SCORE_LEVELS:
+                cand.score += score / (1 if level == 0 else 2 if level == 1 else level * 3)
+            if good:
+                if cand.boilerplate:
+                    good = False  # comments, related boxes: no weight above this node
+                else:
+                    cand.mass += length
+            node = node.parent
+            level += 1
+    return candidates
+
+
+def _paragraph_link_share(para: LexborNode, length: int) -> float:
+    links = para.css("a")
+    if not links:
+        return 0.0
+    return sum(len(a.text(deep=True)) for a in links) / length
+
+
+def _new_candidate(node: LexborNode, cache: ClassCache) -> _Candidate:
+    attrs = node.attributes
+    weight = _TAG_WEIGHT.get(node.tag or "", 0) + cache.weight(attrs)
+    if attrs.get("itemprop") == "articleBody":
+        weight += 30
+    return _Candidate(node, float(weight), cache.boilerplate(attrs))
+
+
+def _best(candidates: dict[int, _Candidate], headline: LexborNode | None) -> _Candidate | None:
+    """The best-scoring candidate; among close runners-up, the one nearest the headline."""
+    ranked = sorted(candidates.values(), key=lambda c: c.score, reverse=True)[:_RANKED]
+    for cand in ranked:
+        cand.score *= 1.0 - link_density(cand.node)
+    ranked.sort(key=lambda c: c.score, reverse=True)
+    if not ranked or ranked[0].score <= 0:
+        return None
+    if headline is None:
+        return ranked[0]
+    distances = _ancestor_distances(headline)
+    close = [c for c in ranked if c.score >= ranked[0].score * _CLOSE_SCORE]
+    return min(close, key=lambda c: (_distance(c.node, distances), -c.score))
+
+
+def _headline_node(tree: LexborHTMLParser, headlines: tuple[str, ...]) -> LexborNode | None:
+    keys = [k for k in (_key(h) for h in headlines) if len(k) >= 8]
+    if not keys:
+        return None
+    for h1 in tree.css("h1"):
+        key = _key(h1.text(deep=True))
+        if len(key) >= 8 and any(key in k or k in key for k in keys):
+            return h1
+    return None
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _ancestor_distances(node: LexborNode) -> dict[int, int]:
+    out: dict[int, int] = {}
+    cur: LexborNode | None = node
+    level = 0
+    while cur is not None:
+        out[cur.mem_id] = level
+        cur = cur.parent
+        level += 1
+    return out
+
+
+def _distance(node: LexborNode, distances: dict[int, int]) -> int:
+    cur: LexborNode | None = node
+    while cur is not None:
+        found = distances.get(cur.mem_id)
+        if found is not None:
+            return found
+        cur = cur.parent
+    return 1_000
+
+
+def _expand(
+    top: _Candidate,
+    candidates: dict[int, _Candidate],
+    cache: ClassCache,
+    headline: LexborNode | None,
+) -> _Candidate:
+    """Climb while each step adds mostly paragraph text (an article split into chunks).
+
+    Text in children whose class/id names boilerplate does not count against a step:
+    the block walker drops those boxes anyway.  A step that would take in another
+    article's headline (an ``<h1>`` other than this page's) is never made.
+    """
+    own_h1 = headline.mem_id if headline is not None else None
+    best = current = top
+    for _ in range(_MAX_CLIMB):
+        parent = current.node.parent
+        if parent is None or parent.tag in _STOP or parent.tag == "body":
+            break
+        cand = candidates.get(parent.mem_id)
+        if cand is None:
+            break
+        added_text = _added_text(parent, current.node, cache, own_h1)
+        added_mass = cand.mass - current.mass
+        if added_text > _NEUTRAL_TEXT and added_mass < added_text * _MASS_SHARE:
+            break
+        current = cand
+        if cand.mass > best.mass:
+            best = current
+    return best
+
+
+def _added_text(
+    parent: LexborNode, child: LexborNode, cache: ClassCache, own_h1: int | None
+) -> int:
+    """Characters ``parent`` holds beyond ``child``, boilerplate-named boxes left out."""
+    total = len(parent.text(deep=False).strip())
+    skip = child.mem_id
+    for node in parent.iter():
+        if node.mem_id == skip or cache.boilerplate(node.attributes):
+            continue
+        for h1 in node.css("h1") if node.tag != "h1" else [node]:
+            if h1.mem_id != own_h1:
+                return _BLOCKED
+        total += _text_len(node)
+    return total
+
+
+def _text_len(node: LexborNode) -> int:
+    return len(node.text(deep=True, skip_empty=True))
+
+
+def link_density(node: LexborNode) -> float:
+    total = len(node.text(deep=True).strip())
+    if total == 0:
+        return 1.0
+    linked = sum(len(a.text(deep=True).strip()) for a in node.css("a"))
+    return min(1.0, linked / total)
+
+
+def _with_siblings(top: _Candidate, candidates: dict[int, _Candidate]) -> list[LexborNode]:
+    parent = top.node.parent
+    if parent is None:
+        return [top.node]
+    threshold = max(10.0, top.score * 0.2)
+    top_class = top.node.attributes.get("class")
+    roots: list[LexborNode] = []
+    for sibling in parent.iter():
+        if sibling.mem_id == top.node.mem_id:
+            roots.append(sibling)
+            continue
+        cand = candidates.get(sibling.mem_id)
+        bonus = top.score * 0.2 if top_class and sibling.attributes.get("class") == top_class else 0
+        if cand is not None and cand.score + bonus >= threshold:
+            roots.append(sibling)
+        elif sibling.tag == "p" and _good_paragraph(sibling):
+            roots.append(sibling)
+    return roots
+
+
+def _from_jsonld(hints: BodyHints, dom_text: str) -> BodyResult | None:
+    """JSON-LD articleBody when the page's markup holds much less (a paywall, an app shell)."""
+    ld = hints.ld_body
+    if not ld or len(ld) < _LD_MIN or len(dom_text) > _LD_DOM_ENOUGH:
+        return None
+    if len(ld) < _LD_FACTOR * len(dom_text):
+        return None
+    if "<" in ld and ">" in ld:
+        ld = LexborHTMLParser(ld).text(deep=True, separator="\n")
+    paragraphs = [" ".join(p.split()) for p in ld.splitlines()]
+    text = "\n\n".join(p for p in paragraphs if p)
+    lead = hints.description
+    if lead and _key(lead)[:40] not in _key(text[:600]):
+        text = f"{lead}\n\n{text}"
+    return BodyResult(text, "json-ld:articleBody")
+
+
+def _good_paragraph(node: LexborNode) -> bool:
+    text = node.text(deep=True).strip()
+    density = link_density(node)
+    if len(text) > 80:
+        return density < 0.25
+    return density == 0 and len(text) > 0 and text[-1] in ".!?。"
+
+
+def _find_lead(tree: LexborHTMLParser, first_root: LexborNode) -> LexborNode | None:
+    """A teaser/lead element shortly before the region (outside it), if there is one."""
+    scope = first_root.parent
+    for _ in range(3):
+        if scope is None or scope.parent is None:
+            break
+        scope = scope.parent
+    if scope is None:
+        return None
+    root_id = first_root.mem_id
+    found: LexborNode | None = None
+    for node in scope.css(_LEAD_SELECTOR):
+        if _contains(node, first_root) or _contains(first_root, node):
+            continue
+        if node.mem_id == root_id:
+            continue
+        if not _precedes(node, first_root):
+            break
+        text = node.text(deep=True).strip()
+        if 30 <= len(text) <= 1200 and link_density(node) < 0.3:
+            found = node
+    return found
+
+
+def _contains(outer: LexborNode, inner: LexborNode) -> bool:
+    node: LexborNode | None = inner
+    target = outer.mem_id
+    while node is not None:
+        if node.mem_id == target:
+            return True
+        node = node.parent
+    return False
+
+
+def _precedes(a: LexborNode, b: LexborNode) -> bool:
+    """True when ``a`` comes before ``b`` in document order (neither contains the other)."""
+    chain_a = _ancestors(a)
+    chain_b = _ancestors(b)
+    common = set(chain_a) & set(chain_b)
+    child_a = _child_under(a, common)
+    child_b = _child_under(b, common)
+    if child_a is None or child_b is None:
+        return False
+    node: LexborNode | None = child_a
+    while node is not None:
+        if node.mem_id == child_b.mem_id:
+            return True
+        node = node.next
+    return False
+
+
+def _ancestors(node: LexborNode) -> list[int]:
+    out: list[int] = []
+    cur: LexborNode | None = node
+    while cur is not None:
+        out.append(cur.mem_id)
+        cur = cur.parent
+    return out
+
+
+def _child_under(node: LexborNode, common: set[int]) -> LexborNode | None:
+    cur: LexborNode | None = node
+    while cur is not None:
+        parent = cur.parent
+        if parent is not None and parent.mem_id in common:
+            return cur
+        cur = parent
+    return None
+
+
+def _describe(node: LexborNode) -> str:
+    attrs = node.attributes
+    if attrs.get("itemprop") == "articleBody":
+        return "articleBody"
+    tag = node.tag or "node"
+    cls = (attrs.get("class") or "").split()
+    return f"{tag}.{cls[0]}" if cls else tag

@@ -1,0 +1,125 @@
+"""Tree cleaning and the class/id vocabulary of boilerplate, shared by the body extractor.
+
+Only tag-based removal runs over the whole document (one combined CSS selector, in C);
+class/id patterns are tested later and only on the nodes inside the chosen content
+region, which keeps the per-node Python work small.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+__all__ = [
+    "BR_MARK",
+    "JUNK_TAGS",
+    "ClassCache",
+    "prune_tree",
+]
+
+BR_MARK = "\u2029"  # stands in for <br> in text; two in a row split a paragraph
+
+JUNK_TAGS = (
+    "script, style, noscript, template, svg, math, iframe, object, embed, canvas, video, "
+    "audio, picture, source, button, select, input, textarea, option, label, nav, footer, "
+    "aside, dialog, menu, figure, figcaption, head, [hidden]"
+)
+_FORM_KEEP_CHARS = 2000  # a <form> that wraps this much text is a page wrapper (ASP.NET)
+
+# Words in class/id values that mark a whole subtree as boilerplate when it sits inside
+# the content region.  ``_STRONG`` words match anywhere (substring of the lower-cased
+# value), ``_WEAK`` words only as a whole token (split on space, "-", "_").
+_STRONG = tuple(
+    """share sharing social comment kommentar related recommend newsletter subscri abonn
+    cookie consent gdpr advert adslot adunit sponsor promo outbrain taboola plista
+    breadcrumb pagination popup modal sidebar mostread most-read trending readmore
+    read-more readalso read-also alsoread also-read seealso see-also morestories
+    more-stories more-articles moreart further-read toolbar signup login byline caption
+    credit copyright disclaimer visually-hidden sr-only screen-reader d-none taglist
+    tag-list keywords author-bio authorbio authorbox author-box author-info rating gallery
+    slideshow carousel swiper slider teaserlist teaser-list inline-teaser tweet instagram
+    tiktok facebook bluesky factbox fact-box faktabox fakta infobox""".split()
+)
+_WEAK = frozenset(
+    """ad ads anzeige werbung dfp tag tags topics nav navi navigation menu print skip hidden
+    hide embed embedded media image img photo picture video player meta info infobox date
+    time timestamp author authors source footer foot share more latest poll survey quiz fact
+    audio podcast banner badge label icon button btn links card cards teaser teasers
+    recirculation recirc aside cta overlay""".split()
+)
+_POSITIVE = tuple(
+    """article body content entry main post story text richtext prose detail paragraph
+    artikel beitrag inhalt cuerpo corpo contenu noticia materia texto testo""".split()
+)
+_NEGATIVE = tuple(
+    """comment related share social sidebar footer nav menu promo sponsor teaser recommend
+    widget banner advert newsletter outbrain taboola trending popular most more breadcrumb
+    tag byline caption header masthead meta card list rail aside module overlay modal
+    footnote""".split()
+)
+_TOKEN_SPLIT = re.compile(r"[\s_-]+")
+
+
+def is_boilerplate_name(value: str) -> bool:
+    """True when a class/id value names a non-content box (share bar, caption, ...)."""
+    low = value.lower()
+    if any(word in low for word in _STRONG):
+        return True
+    return not _WEAK.isdisjoint(_TOKEN_SPLIT.split(low))
+
+
+def class_weight(value: str) -> int:
+    """readability's class weight: +25 for content-like names, -25 for boilerplate."""
+    low = value.lower()
+    positive = any(word in low for word in _POSITIVE)
+    negative = any(word in low for word in _NEGATIVE)
+    return 25 * positive - 25 * negative
+
+
+class ClassCache:
+    """Memoizes class/id verdicts for one document (class strings repeat a lot)."""
+
+    def __init__(self) -> None:
+        self._boiler: dict[str, bool] = {}
+        self._weight: dict[str, int] = {}
+
+    def boilerplate(self, attrs: Mapping[str, str | None]) -> bool:
+        key = _class_key(attrs)
+        if not key:
+            return False
+        hit = self._boiler.get(key)
+        if hit is None:
+            hit = self._boiler[key] = is_boilerplate_name(key)
+        return hit
+
+    def weight(self, attrs: Mapping[str, str | None]) -> int:
+        key = _class_key(attrs)
+        if not key:
+            return 0
+        hit = self._weight.get(key)
+        if hit is None:
+            hit = self._weight[key] = class_weight(key)
+        return hit
+
+
+def _class_key(attrs: Mapping[str, str | None]) -> str:
+    cls = attrs.get("class") or ""
+    ident = attrs.get("id") or ""
+    return f"{cls} {ident}".strip() if ident else cls
+
+
+def prune_tree(tree: LexborHTMLParser) -> None:
+    """Remove non-content elements in place and replace <br> with :data:`BR_MARK`."""
+    for node in tree.css(JUNK_TAGS):
+        node.remove()
+    for form in tree.css("form"):
+        if len(form.text(deep=True)) < _FORM_KEEP_CHARS:
+            form.remove()
+    for br in tree.css("br"):
+        br.replace_with(BR_MARK)
+
+
+def node_text_len(node: LexborNode) -> int:
+    return len(node.text(deep=True).strip())

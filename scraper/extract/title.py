@@ -1,0 +1,168 @@
+"""Choose the headline among the page's title signals and strip site-name parts.
+
+Signals, in order of trust: ``og:title``, the JSON-LD ``headline``, ``twitter:title``,
+the ``<h1>`` nearest the content, and ``<title>``.  Each is cleaned of parts that name
+the site (``og:site_name``, the publisher, the host) and of a trailing
+"- Section - Site" tail; the first clean candidate that is not just the site's name
+wins, except that a candidate cut short (a prefix of a longer signal) gives way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .fields import registrable_domain
+from .metadata import PageMeta, clean_text
+
+__all__ = ["TitleSignals", "choose_title", "strip_site_name"]
+
+_SEPARATORS = re.compile(
+    r"\s+(?:[|–—·»/*•]|-{1,2}|::|:)\s+|\s*[|ㅣ│｜：]\s*|\s+-(?=\S)|(?<=\S)-\s+"
+)
+_TAIL = re.compile(r"\s*(?:[|–—·»/*•:：ㅣ│｜]|-{1,2})")
+_MAX_TAIL_WORDS = 6
+_SPLIT_KEEP = re.compile(f"({_SEPARATORS.pattern})")
+_MAX_SECTION_WORDS = 3
+
+
+@dataclass(frozen=True)
+class TitleSignals:
+    """The raw title strings of one page, each None when absent."""
+
+    og: str | None = None
+    jsonld: str | None = None
+    twitter: str | None = None
+    h1: str | None = None
+    title_tag: str | None = None
+    site_names: tuple[str, ...] = ()  # og:site_name, publisher, host labels
+
+    def ordered(self) -> list[tuple[str, str]]:
+        pairs = [
+            ("og:title", self.og),
+            ("json-ld:headline", self.jsonld),
+            ("twitter:title", self.twitter),
+            ("h1", self.h1),
+            ("title-tag", self.title_tag),
+        ]
+        return [(name, value) for name, value in pairs if value]
+
+
+def signals_from(meta: PageMeta, *, h1: str | None, host: str | None) -> TitleSignals:
+    names = [
+        meta.first("og:site_name", "application-name", "al:ios:app_name", "twitter:site"),
+        _publisher(meta),
+    ]
+    if host:
+        names.append(host)
+    return TitleSignals(
+        og=clean_text(meta.first("og:title")),
+        jsonld=clean_text(meta.ld_value("headline") or meta.ld_value("name")),
+        twitter=clean_text(meta.first("twitter:title")),
+        h1=clean_text(h1),
+        title_tag=clean_text(meta.title_tag),
+        site_names=tuple(n for n in names if n),
+    )
+
+
+def _publisher(meta: PageMeta) -> str | None:
+    publisher = meta.ld_value("publisher")
+    if isinstance(publisher, list) and publisher:
+        publisher = publisher[0]
+    if isinstance(publisher, dict):
+        name = publisher.get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def choose_title(signals: TitleSignals) -> tuple[str, str] | None:
+    """``(title, provenance)`` or None when the page has no usable title signal."""
+    keys = _site_keys(signals.site_names)
+    cleaned = [(name, strip_site_name(value, keys)) for name, value in signals.ordered()]
+    cleaned = [(name, value) for name, value in cleaned if value and _key(value) not in keys]
+    if not cleaned:
+        return None
+    name, value = cleaned[0]
+    return _without_tail(value, [v for _, v in cleaned[1:]]), name
+
+
+def _without_tail(value: str, others: Sequence[str]) -> str:
+    """``value`` less a "- Section" tail when another signal is exactly the part before it."""
+    for other in others:
+        if len(other) < len(value) and value.startswith(other):
+            rest = value[len(other) :]
+            if _TAIL.match(rest) and len(rest.split()) <= _MAX_TAIL_WORDS:
+                return other
+    return value
+
+
+def strip_site_name(title: str, site_keys: frozenset[str]) -> str:
+    """Remove the segments that name the site (and what trails them), and a section before."""
+    parts = _SPLIT_KEEP.split(title)
+    segments, seps = parts[::2], parts[1::2]
+    if len(segments) < 2:
+        return title
+    cut = _first_site_segment(segments, site_keys)
+    stripped_end = cut is not None
+    if cut is not None:
+        del segments[cut:]
+        del seps[cut - 1 :]
+    while len(segments) > 1 and _names_site(segments[0], site_keys):
+        segments.pop(0)
+        seps.pop(0)
+    if stripped_end and len(segments) > 2 and _is_section(segments[-1], seps[-1], seps[-2]):
+        segments.pop()
+        seps.pop()
+    out = segments[0]
+    for sep, seg in zip(seps, segments[1:], strict=True):
+        out += sep + seg
+    return out.strip()
+
+
+def _first_site_segment(segments: list[str], site_keys: frozenset[str]) -> int | None:
+    """Index (>= 1) of the first segment naming the site when only short ones follow it."""
+    for index in range(1, len(segments)):
+        if _names_site(segments[index], site_keys):
+            tail = segments[index + 1 :]
+            if all(len(seg.split()) <= _MAX_TAIL_WORDS for seg in tail):
+                return index
+    return None
+
+
+def _is_section(segment: str, sep: str, previous_sep: str) -> bool:
+    return sep.strip() == previous_sep.strip() and len(segment.split()) <= _MAX_SECTION_WORDS
+
+
+def _names_site(segment: str, site_keys: frozenset[str]) -> bool:
+    key = _key(segment)
+    if not key:
+        return True
+    if key in site_keys or any(len(key) >= 4 and key in site for site in site_keys):
+        return True
+    if len(segment.split()) > _MAX_SECTION_WORDS:
+        return False
+    return any(
+        len(site) >= 3 and (key.startswith(site) or key.endswith(site)) for site in site_keys
+    )
+
+
+def _site_keys(names: Sequence[str]) -> frozenset[str]:
+    keys: set[str] = set()
+    for name in names:
+        name = name.strip().lstrip("@")
+        if "." in name and " " not in name:  # a host name
+            domain = registrable_domain(name.lower())
+            keys.add(_key(domain.split(".")[0]))
+            keys.add(_key(domain))
+            keys.add(_key(name))
+        else:
+            keys.add(_key(name))
+    keys.discard("")
+    return frozenset(keys)
+
+
+def _key(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if ch.isalnum())

@@ -1,0 +1,189 @@
+"""Bounded decoding of HTTP response bodies, and the small header parsers the fetcher needs.
+
+Nothing here knows about httpx: the fetcher feeds the raw bytes of a response into a
+:class:`BodyReader`, which undoes the content coding and enforces the size cap on the
+*decoded* bytes as they are produced, so a compression bomb never allocates past the cap.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin
+
+from .errors import ConnectionFailed, NotHTML, TooLarge
+from .models import Validators
+
+ACCEPT_ENCODING = "gzip, deflate"
+"""Codings we can inflate with a bounded output size (brotli/zstd offer no such API here)."""
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _Inflater:
+    """One gzip or deflate stream, producing at most ``limit`` bytes per call."""
+
+    def __init__(self, coding: str) -> None:
+        self._gzip = coding in ("gzip", "x-gzip")
+        self._wbits = _GZIP_WBITS if self._gzip else zlib.MAX_WBITS
+        self._obj = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def inflate(self, data: bytes, limit: int) -> tuple[bytes, bytes]:
+        """Return the output (at most ``limit`` bytes) and the input still to be fed."""
+        try:
+            out = self._obj.decompress(data, limit)
+        except zlib.error:
+            if self._gzip or self._started or self._wbits < 0:
+                raise
+            # "deflate" is often sent raw, without the zlib header.
+            self._wbits = -zlib.MAX_WBITS
+            self._obj = zlib.decompressobj(self._wbits)
+            out = self._obj.decompress(data, limit)
+        self._started = True
+        if not self._obj.eof:
+            return out, self._obj.unconsumed_tail
+        rest = self._obj.unused_data
+        if self._gzip and rest.startswith(_GZIP_MAGIC):  # concatenated gzip members
+            self._obj = zlib.decompressobj(self._wbits)
+            return out, rest
+        return out, b""  # trailing garbage after the stream is ignored
+
+    def flush(self) -> bytes:
+        return self._obj.flush()
+
+
+class BodyReader:
+    """Collects one response body, decoded, never holding more than ``cap`` decoded bytes.
+
+    With ``truncate`` the body is cut at the cap (robots.txt: parse the first 500 KiB);
+    otherwise exceeding the cap raises :class:`TooLarge`.
+    """
+
+    def __init__(self, url: str, *, coding: str, cap: int, truncate: bool = False) -> None:
+        coding = coding.strip().lower()
+        if coding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise NotHTML(f"unsupported Content-Encoding {coding!r}", url=url)
+        self._url = url
+        self._cap = cap
+        self._truncate = truncate
+        self._inflater = _Inflater(coding) if coding not in ("", "identity") else None
+        self._buf = bytearray()
+        self.full = False
+
+    def feed(self, chunk: bytes) -> bool:
+        """Add raw bytes; return False once the body is complete (truncated at the cap)."""
+        data = chunk
+        while data and not self.full:
+            room = self._cap - len(self._buf)
+            if self._inflater is None:
+                out, data = data[: room + 1], data[room + 1 :]
+            else:
+                out, data = self._decode(data, room + 1)
+            self._append(out)
+        return not self.full
+
+    def finish(self) -> bytes:
+        """Return the decoded body (the raw stream has ended)."""
+        if self._inflater is not None and not self.full:
+            self._append(self._decode_tail())
+        return bytes(self._buf)
+
+    def _decode(self, data: bytes, limit: int) -> tuple[bytes, bytes]:
+        assert self._inflater is not None
+        try:
+            return self._inflater.inflate(data, limit)
+        except zlib.error as exc:
+            raise ConnectionFailed(f"corrupt compressed body: {exc}", url=self._url) from exc
+
+    def _decode_tail(self) -> bytes:
+        assert self._inflater is not None
+        try:
+            return self._inflater.flush()
+        except zlib.error as exc:
+            raise ConnectionFailed(f"corrupt compressed body: {exc}", url=self._url) from exc
+
+    def _append(self, out: bytes) -> None:
+        room = self._cap - len(self._buf)
+        if len(out) <= room:
+            self._buf += out
+            return
+        if not self._truncate:
+            raise TooLarge(
+                f"body exceeds the {self._cap}-byte cap (after decompression)", url=self._url
+            )
+        self._buf += out[:room]
+        self.full = True
+
+
+def media_type(content_type: str | None) -> str:
+    """``"text/HTML; charset=x"`` -> ``"text/html"``; empty when the header is missing."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def looks_like_markup(prefix: bytes) -> bool:
+    """True when the body starts with ``<`` after an optional BOM and whitespace."""
+    head = prefix[:1024]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="ignore").lstrip().startswith("<")
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+
+
+def parse_retry_after(value: str | None, date: str | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None.
+
+    An HTTP-date is measured against the response's own Date header when present, so a
+    skewed server clock does not matter; otherwise against the current UTC time.
+    """
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    when = _http_date(text)
+    if when is None:
+        return None
+    reference = _http_date(date) if date else None
+    return max(0.0, (when - (reference or datetime.now(UTC))).total_seconds())
+
+
+def _http_date(text: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def request_headers(accept: tuple[str, ...], validators: Validators | None) -> dict[str, str]:
+    """Accept and conditional-GET headers for one request."""
+    headers = {"Accept": ", ".join((*accept, "*/*;q=0.1"))}
+    if validators is not None and validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators is not None and validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def redirect_location(url: str, status: int, headers: dict[str, str]) -> str | None:
+    """The absolute URL a redirect points to, or None when the response is no redirect."""
+    location = headers.get("location", "").strip()
+    if status not in REDIRECT_STATUSES or not location:
+        return None
+    return urljoin(url, location)
+
+
+def check_content_length(url: str, declared: str | None, cap: int) -> None:
+    """Fail before reading when the declared (encoded) length is already past the cap."""
+    try:
+        length = int(declared or "")
+    except ValueError:
+        return
+    if length > cap:
+        raise TooLarge(f"Content-Length {length} exceeds the {cap}-byte cap", url=url)
