@@ -135,7 +135,7 @@ class SourceReport:
     def status(self) -> str:
         if self.pages_ok == 0:
             return "failed"
-        if self.pages_failed or self.counts["failed"]:
+        if self.pages_failed or self.counts["failed"] or not self.found:
             return "partial"
         return "ok"
 
@@ -206,7 +206,7 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
     run_id = store.start_run([s.name for s in sources], pid=os.getpid())
     started_at = options.now()
     tallies = [_Tally(s.name) for s in sources]
-    status, error = "interrupted", None
+    status, error, raised = "interrupted", None, False
     try:
         async with Fetcher(config.fetch, on_event=options.on_fetch_event) as fetcher:
             job = _Job(fetcher, store, run_id, options)
@@ -217,10 +217,10 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
         status = report.status
         return report
     except ScraperError as exc:
-        status, error = "failed", str(exc)
+        status, error, raised = "failed", str(exc), True
         raise
     finally:
-        if status != "failed":  # a raised error reaches the caller (the scheduler records it)
+        if not raised:  # a raised error reaches the caller (the scheduler records it)
             record_source_runs(store, [t.source_run(run_id, started_at) for t in tallies])
         counts = RunReport(run_id, tuple(t.report() for t in tallies)).totals()
         store.finish_run(run_id, status=status, counts=counts, error=error)
@@ -242,11 +242,11 @@ async def _until_done_or_stopped(work: asyncio.Future[Any], options: RunOptions)
             log.warning("stopping: cancelling requests still in flight after %.0fs", options.grace)
             work.cancel()
             await asyncio.wait({work})
+            return  # what the cancelled work raised no longer matters
     except BaseException:
         work.cancel()
         raise
-    if not work.cancelled():
-        work.result()  # re-raise what the work raised
+    work.result()  # re-raise what the work raised
 
 
 def _select(config: Config, names: Iterable[str]) -> tuple[Source, ...]:
@@ -270,6 +270,11 @@ class _Job:
             self.fetcher.set_host_policy(host, delay=source.delay, concurrency=source.concurrency)
         items = await self.discover(source, tally)
         tally.found = len(items)
+        if not items and tally.pages_ok:
+            tally.error(
+                f"no article links found in {tally.pages_ok} page(s); "
+                "check the source's URLs and [source.links] settings"
+            )
         queue: asyncio.Queue[ListingItem] = asyncio.Queue()
         for item in items[: source.max_articles]:
             queue.put_nowait(item)
@@ -374,7 +379,7 @@ class _Job:
             tally.pages_ok -= 1
             tally.pages_failed += 1
             tally.error(str(exc))
-            log.warning("%s: %s", source.name, exc)
+            log.info("%s: %s", source.name, exc)
             return None
 
     @staticmethod
@@ -410,7 +415,7 @@ class _Job:
             self.record_error(source, url, kind, exc)
             tally.pages_failed += 1
             tally.error(str(exc))
-            log.warning("%s: %s failed: %s", source.name, kind, exc)
+            log.info("%s: %s failed: %s", source.name, kind, exc)
             return None
         self.record_page(source, page, kind)
         tally.pages_ok += 1
@@ -456,7 +461,7 @@ class _Job:
         tally.counts[outcome] += 1
         if outcome == "failed":
             tally.error(message)
-        level = logging.WARNING if outcome == "failed" else logging.INFO
+        level = logging.INFO
         log.log(
             level,
             "%s %s %s%s",

@@ -34,7 +34,6 @@ from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
     JobEvent,
@@ -91,7 +90,7 @@ class JobSpec:
     cron: str | None
     seconds: float | None
     jitter: float  # seconds
-    misfire_grace: float  # seconds
+    misfire_grace: int  # seconds (APScheduler wants an integer)
 
     def trigger(self, timezone: tzinfo | None = None) -> BaseTrigger:
         """The APScheduler trigger; cron fields are read in ``timezone`` (None: local)."""
@@ -114,10 +113,14 @@ def plan_jobs(
                 cron=source.schedule.cron,
                 seconds=source.schedule.seconds,
                 jitter=min(period * policy.jitter_fraction, policy.max_jitter),
-                misfire_grace=max(1.0, min(period * policy.misfire_fraction, policy.max_misfire)),
+                misfire_grace=_misfire_grace(period, policy),
             )
         )
     return specs
+
+
+def _misfire_grace(period: float, policy: SchedulePolicy) -> int:
+    return max(1, int(min(period * policy.misfire_fraction, policy.max_misfire)))
 
 
 @dataclass(frozen=True)
@@ -173,13 +176,18 @@ class Daemon:
         )
         self._scheduler.add_listener(
             self._on_event,
-            EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED,
+            EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES,
         )
 
     @property
     def jobs(self) -> list[JobSpec]:
         """The job table now in effect."""
         return list(self._specs.values())
+
+    @property
+    def scheduler(self) -> BackgroundScheduler:
+        """The APScheduler instance (for inspection; the daemon manages its jobs)."""
+        return self._scheduler
 
     @property
     def running(self) -> bool:
@@ -291,8 +299,6 @@ class Daemon:
     def _on_event(self, event: JobEvent) -> None:
         name = str(event.job_id)
         now = self.options.now()
-        if event.code == EVENT_JOB_EXECUTED:
-            return
         if event.code == EVENT_JOB_ERROR:
             exc = getattr(event, "exception", None)
             status, message = "error", f"the job raised {type(exc).__name__}: {exc}"

@@ -50,6 +50,9 @@ def day(text: str, **kwargs: Any) -> str | None:
         ("2021年3月23日 10時30分", datetime(2021, 3, 23, 10, 30, tzinfo=UTC)),
         ("2025년 5월 15일 오후 3:20", datetime(2025, 5, 15, 15, 20, tzinfo=UTC)),
         ("2025.05.15 20:00", datetime(2025, 5, 15, 20, 0, tzinfo=UTC)),
+        ("Jan 14th 2026, 10am", datetime(2026, 1, 14, 10, 0, tzinfo=UTC)),
+        ("14:30 am 5. Januar 2026", datetime(2026, 1, 5, 14, 30, tzinfo=UTC)),  # German "am"
+        ("2026-01-14T10:00", datetime(2026, 1, 14, 10, 0, tzinfo=UTC)),
     ],
 )
 def test_parse_date_with_time_keeps_the_zone(text: str, expected: datetime) -> None:
@@ -159,6 +162,7 @@ def test_date_format_is_tried_first() -> None:
         ("gestern, 14:30", datetime(2026, 1, 14, 14, 30, tzinfo=UTC), True),
         ("hier", datetime(2026, 1, 14, tzinfo=UTC), False),
         ("Vandaag om 20:07", datetime(2026, 1, 15, 20, 7, tzinfo=UTC), True),
+        ("昨日 10:30", datetime(2026, 1, 14, 10, 30, tzinfo=UTC), True),
     ],
 )
 def test_relative_dates_resolve_against_now(text: str, expected: datetime, has_time: bool) -> None:
@@ -371,6 +375,22 @@ def test_updated_time_is_modification(label: str) -> None:
     assert found.modified == datetime(2024, 4, 25, 21, 5, 51, tzinfo=UTC)
     only_updated = f'<p>{label} <time datetime="2024-04-25">x</time></p>'
     assert find(f"<article>{HEADLINE}{only_updated}</article>") is None
+
+
+def test_received_and_accepted_stamps_are_not_published() -> None:
+    body = (
+        f"<article>{HEADLINE}<p>Received: <time datetime='2024-01-02'>2 Jan 2024</time> "
+        "Accepted: <time datetime='2024-03-12'>12 Mar 2024</time> "
+        "Published: <time datetime='2024-04-01'>1 Apr 2024</time></p></article>"
+    )
+    found = find(body)
+    assert found is not None and found.value.date().isoformat() == "2024-04-01"
+
+
+def test_class_names_never_veto_a_dateline() -> None:
+    dateline = '<p class="published-date__since">Published Aug 28, 2024</p>'
+    found = find(f"<article>{HEADLINE}{dateline}</article>")
+    assert found is not None and found.value.date().isoformat() == "2024-08-28"
 
 
 def test_url_date_never_beats_metadata() -> None:

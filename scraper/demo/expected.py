@@ -80,7 +80,7 @@ def check_rows(expected: Expectations, rows: Iterable[Mapping[str, Any]]) -> lis
         by_path.setdefault(urlsplit(row["url"]).path, row)
     found: list[str] = []
     for article in expected.articles:
-        row = by_path.pop(article.path, None)
+        row = by_path.pop(article.path) if article.path in by_path else None
         if row is None:
             found.append(f"{article.path}: not stored")
             continue

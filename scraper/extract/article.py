@@ -26,7 +26,7 @@ from . import fields
 from .body import BodyHints, BodyResult, find_body
 from .clean import ClassCache, prune_tree
 from .dates import find_published
-from .decode import decode_html
+from .decode import decode_html, utf8_payload
 from .metadata import PageMeta, clean_text, read_metadata
 from .rules import RuleMiss, remove_excluded, rule_body, rule_published, rule_title
 from .title import choose_title, signals_from
@@ -61,11 +61,11 @@ def extract(
     now: datetime | None = None,
 ) -> Article:
     """Extract the article on one page (see the module docstring for the failure policy)."""
-    text = _as_text(html, headers)
-    if not text.strip():
+    document = _as_document(html, headers)
+    if not document.strip():
         return Article(url=url, title=None, published=None, body="", errors=_EMPTY)
     notes = _Notes()
-    tree = LexborHTMLParser(text)
+    tree = LexborHTMLParser(document)
     meta = read_metadata(tree)
     tz = _zone(rules, notes)
     dated = _published(tree, meta, url, rules, tz, now, notes)
@@ -98,12 +98,15 @@ def extract(
 _EMPTY = {"document": "empty document: no HTML to extract from"}
 
 
-def _as_text(html: str | bytes, headers: Mapping[str, str] | None) -> str:
+def _as_document(html: str | bytes, headers: Mapping[str, str] | None) -> str | bytes:
+    """Text for the parser; UTF-8 bytes go to it as they are (lexbor reads UTF-8)."""
     if isinstance(html, str):
         return html
     if isinstance(html, bytes | bytearray | memoryview):
+        data = bytes(html)
         content_type = fields.header(headers, "content-type")
-        return decode_html(bytes(html), content_type)
+        payload = utf8_payload(data, content_type)
+        return payload if payload is not None else decode_html(data, content_type)
     raise TypeError(f"extract() needs str or bytes, not {type(html).__name__}")
 
 

@@ -64,6 +64,9 @@ class BlockWalker:
                     self._linked += len(text.strip())
                 continue
             tag = child.tag or ""
+            if tag == "br":
+                self._parts.append(BR_MARK)
+                continue
             if tag in _SKIP or child.mem_id in self.skip_ids:
                 continue
             if tag not in _PLAIN_INLINE and self._is_boilerplate(child):

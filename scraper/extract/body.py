@@ -17,6 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .blocks import BlockWalker, render
 from .clean import ClassCache
+from .filters import drop_furniture
 
 __all__ = ["BodyResult", "find_body"]
 
@@ -53,11 +54,29 @@ _TAG_WEIGHT = {
     "body": -5,
 }
 _STOP = frozenset({"html", "#document", None})
-_LEAD_SELECTOR = (
-    "[class*=lead], [class*=intro], [class*=teaser], [class*=summary], [class*=standfirst],"
-    " [class*=subtitle], [class*=subline], [class*=dek], [class*=excerpt], [class*=abstract],"
-    " [class*=description], [class*=Lead], [class*=Intro], [itemprop=description]"
+_LEAD_WORDS = (
+    "lead",
+    "intro",
+    "teaser",
+    "summary",
+    "standfirst",
+    "subtitle",
+    "subline",
+    "dek",
+    "excerpt",
+    "abstract",
+    "description",
+    "sapo",
+    "entradilla",
+    "ingress",
+    "vorspann",
 )
+_LEAD_SELECTOR = ", ".join(f"[class*={w}]" for w in _LEAD_WORDS) + ", [itemprop=description]"
+_LEAD_LEVELS = 4
+_LEAD_SIBLINGS = 6
+_LEAD_MATCH = 40
+_LEAD_MIN = 30
+_LEAD_MAX = 1200
 
 
 @dataclass(frozen=True)
@@ -95,10 +114,13 @@ def find_body(
         return _from_jsonld(hints, "")
     region = _expand(top, candidates, cache, headline)
     roots = _with_siblings(region, candidates)
-    lead = _find_lead(tree, roots[0])
-    text = _render(roots, lead, cache, use_classes=True)
+    lead = _find_lead(roots[0], hints.description)
+    headlines = hints.headlines
+    if headline is not None:
+        headlines = (*headlines, headline.text(deep=True))
+    text = _render(roots, lead, cache, headlines, use_classes=True)
     if len(text) < region.mass * _MIN_KEPT:  # the class vocabulary misfired on this page
-        text = _render(roots, lead, cache, use_classes=False)
+        text = _render(roots, lead, cache, headlines, use_classes=False)
     better = _from_jsonld(hints, text)
     if better is not None:
         return better
@@ -108,14 +130,19 @@ def find_body(
 
 
 def _render(
-    roots: list[LexborNode], lead: LexborNode | None, cache: ClassCache, *, use_classes: bool
+    roots: list[LexborNode],
+    lead: LexborNode | None,
+    cache: ClassCache,
+    headlines: tuple[str, ...],
+    *,
+    use_classes: bool,
 ) -> str:
     walker = BlockWalker(cache, use_classes=use_classes)
     if lead is not None:
         walker.walk_root(lead)
     for root in roots:
         walker.walk_root(root)
-    return render(walker.blocks)
+    return render(drop_furniture(walker.blocks, headlines))
 
 
 def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache) -> dict[int, _Candidate]:
@@ -317,74 +344,45 @@ def _good_paragraph(node: LexborNode) -> bool:
     return density == 0 and len(text) > 0 and text[-1] in ".!?。"
 
 
-def _find_lead(tree: LexborHTMLParser, first_root: LexborNode) -> LexborNode | None:
-    """A teaser/lead element shortly before the region (outside it), if there is one."""
-    scope = first_root.parent
-    for _ in range(3):
-        if scope is None or scope.parent is None:
-            break
-        scope = scope.parent
-    if scope is None:
-        return None
-    root_id = first_root.mem_id
-    found: LexborNode | None = None
-    for node in scope.css(_LEAD_SELECTOR):
-        if _contains(node, first_root) or _contains(first_root, node):
-            continue
-        if node.mem_id == root_id:
-            continue
-        if not _precedes(node, first_root):
-            break
-        text = node.text(deep=True).strip()
-        if 30 <= len(text) <= 1200 and link_density(node) < 0.3:
-            found = node
-    return found
+def _find_lead(first_root: LexborNode, description: str | None) -> LexborNode | None:
+    """A teaser/lead element just before the region (outside it), if there is one.
 
-
-def _contains(outer: LexborNode, inner: LexborNode) -> bool:
-    node: LexborNode | None = inner
-    target = outer.mem_id
-    while node is not None:
-        if node.mem_id == target:
-            return True
-        node = node.parent
-    return False
-
-
-def _precedes(a: LexborNode, b: LexborNode) -> bool:
-    """True when ``a`` comes before ``b`` in document order (neither contains the other)."""
-    chain_a = _ancestors(a)
-    chain_b = _ancestors(b)
-    common = set(chain_a) & set(chain_b)
-    child_a = _child_under(a, common)
-    child_b = _child_under(b, common)
-    if child_a is None or child_b is None:
-        return False
-    node: LexborNode | None = child_a
-    while node is not None:
-        if node.mem_id == child_b.mem_id:
-            return True
-        node = node.next
-    return False
-
-
-def _ancestors(node: LexborNode) -> list[int]:
-    out: list[int] = []
-    cur: LexborNode | None = node
-    while cur is not None:
-        out.append(cur.mem_id)
+    Looks at the elements preceding the region and its nearest ancestors, closest
+    first: one whose class/id names a lead (or that holds such an element), or whose
+    text is the page's meta description.
+    """
+    want = _key(description)[:_LEAD_MATCH] if description else ""
+    cur: LexborNode | None = first_root
+    for _ in range(_LEAD_LEVELS):
+        if cur is None or cur.tag in _STOP or cur.tag == "body":
+            return None
+        sibling = cur.prev
+        for _ in range(_LEAD_SIBLINGS):
+            if sibling is None:
+                break
+            if sibling.is_element_node:
+                found = _lead_in(sibling, want)
+                if found is not None:
+                    return found
+            sibling = sibling.prev
         cur = cur.parent
-    return out
-
-
-def _child_under(node: LexborNode, common: set[int]) -> LexborNode | None:
-    cur: LexborNode | None = node
-    while cur is not None:
-        parent = cur.parent
-        if parent is not None and parent.mem_id in common:
-            return cur
-        cur = parent
     return None
+
+
+def _lead_in(node: LexborNode, want: str) -> LexborNode | None:
+    attrs = node.attributes
+    name = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemprop') or ''}"
+    if any(word in name.lower() for word in _LEAD_WORDS):
+        return node if _lead_like(node) else None
+    if want and node.tag in ("p", "div") and _key(node.text(deep=True))[:_LEAD_MATCH] == want:
+        return node if _lead_like(node) else None
+    inner = node.css_first(_LEAD_SELECTOR)
+    return inner if inner is not None and _lead_like(inner) else None
+
+
+def _lead_like(node: LexborNode) -> bool:
+    length = len(node.text(deep=True).strip())
+    return _LEAD_MIN <= length <= _LEAD_MAX and link_density(node) < 0.3
 
 
 def _describe(node: LexborNode) -> str:

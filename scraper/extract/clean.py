@@ -24,7 +24,7 @@ BR_MARK = "\u2029"  # stands in for <br> in text; two in a row split a paragraph
 JUNK_TAGS = (
     "script, style, noscript, template, svg, math, iframe, object, embed, canvas, video, "
     "audio, picture, source, button, select, input, textarea, option, label, nav, footer, "
-    "aside, dialog, menu, figure, figcaption, head, [hidden]"
+    "aside, dialog, menu, figure, figcaption, head, [hidden], form"
 )
 _FORM_KEEP_CHARS = 2000  # a <form> that wraps this much text is a page wrapper (ASP.NET)
 
@@ -40,7 +40,8 @@ _STRONG = tuple(
     credit copyright disclaimer visually-hidden sr-only screen-reader d-none taglist
     tag-list keywords author-bio authorbio authorbox author-box author-info rating gallery
     slideshow carousel swiper slider teaserlist teaser-list inline-teaser tweet instagram
-    tiktok facebook bluesky factbox fact-box faktabox fakta infobox""".split()
+    tiktok facebook bluesky factbox fact-box faktabox fakta infobox tooltip popover
+    dropdown""".split()
 )
 _WEAK = frozenset(
     """ad ads anzeige werbung dfp tag tags topics nav navi navigation menu print skip hidden
@@ -111,14 +112,10 @@ def _class_key(attrs: Mapping[str, str | None]) -> str:
 
 
 def prune_tree(tree: LexborHTMLParser) -> None:
-    """Remove non-content elements in place and replace <br> with :data:`BR_MARK`."""
+    """Remove non-content elements in place (one CSS pass over the document)."""
     for node in tree.css(JUNK_TAGS):
-        node.remove()
-    for form in tree.css("form"):
-        if len(form.text(deep=True)) < _FORM_KEEP_CHARS:
-            form.remove()
-    for br in tree.css("br"):
-        br.replace_with(BR_MARK)
+        if node.tag != "form" or len(node.text(deep=True)) < _FORM_KEEP_CHARS:
+            node.remove()
 
 
 def node_text_len(node: LexborNode) -> int:

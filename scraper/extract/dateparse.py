@@ -116,7 +116,7 @@ _AMPM = r"(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?"
 _TIME_AFTER = re.compile(
     r"(?:T|[^\w]{0,6})(?:(?:um|at|à|a\s+las?|alle(?:\s+ore)?|ore|às|kl|klo|o|в|saat|den|om)"
     r"\.?\s*)?(?P<H>\d{1,2})(?:[:h](?P<M>\d{2})(?::(?P<S>\d{2}))?|\.(?P<M2>\d{2})"
-    r"(?=\s*(?:[ap]\.?m|uhr)))" + _AMPM + r"(?:\s*(?:uhr|h)\b)?" + _ZONE,
+    r"(?=\s*(?:[ap]\.?m|uhr))|(?=\s*[ap]\.?\s?m\b))" + _AMPM + r"(?:\s*(?:uhr|h)\b)?" + _ZONE,
     _I,
 )
 _TIME_BEFORE = re.compile(
@@ -272,9 +272,7 @@ def _time_near(text: str, start: int, end: int, cjk: bool) -> _TimeInfo | None:
     if m is None:
         return None
     hour = int(m["H"])
-    if m["ap"]:
-        if not 1 <= hour <= 12:
-            return None
+    if m["ap"] and 1 <= hour <= 12:  # "14:30 am Montag" is German, not a.m.
         hour = hour % 12 + (12 if m["ap"].lower() == "p" else 0)
     minute = m["M"] or m.groupdict().get("M2") or "0"
     return _mk_time(hour, minute, m["S"], _zone_of(m))
@@ -370,7 +368,7 @@ def _relative(text: str, opts: ParseOptions) -> DateHit | None:
     w = _DAY_WORDS.search(text)
     if w is None or re.search(r"\d{3}", text):
         return None  # "1845-heute" is a span of years, not "today"
-    word = re.sub(r"\s+", " ", w["w"].lower())
+    word = re.sub(r"\s+", " ", (w["w"] or w["cw"]).lower())
     day = now.date() - timedelta(days=1 if word in _YESTERDAY else 0)
     hit = _combine(day, _time_near(text, w.start(), w.end(), False), opts, w.start())
     return replace(hit, relative=True)
@@ -389,11 +387,10 @@ def _dateutil(text: str, opts: ParseOptions) -> DateHit | None:
         return None  # day, month or year missing
     if _valid_date(first.year, first.month, first.day, opts) is None:
         return None
-    has_time = first.time() == second.time()
+    if first.time() != second.time():  # no time of day in the text
+        return DateHit(datetime.combine(first.date(), time(), opts.tz), False)
     zone = _ZONE_TAIL.search(text)
-    tz = _zone_of(zone) if zone else None
-    return DateHit(first.replace(tzinfo=tz or opts.tz) if has_time else
-                   datetime.combine(first.date(), time(), opts.tz), has_time, 0)  # fmt: skip
+    return DateHit(first.replace(tzinfo=(_zone_of(zone) if zone else None) or opts.tz), True)
 
 
 def _normalize(text: str) -> str:

@@ -172,6 +172,8 @@ def _ld_text(value: Any) -> str | None:
         value = value[0]
     if isinstance(value, Mapping):
         value = value.get("@value")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(int(value))  # epoch seconds or milliseconds
     return value if isinstance(value, str) else None
 
 
@@ -192,7 +194,7 @@ def _ld_match_bonus(obj: Mapping[str, Any], ctx: PageContext) -> float:
     return bonus
 
 
-# -- <meta> -------------------------------------------------------------------
+# -- <meta> --------------------------------------------------------------------------------
 
 
 def _meta_candidates(tree: LexborHTMLParser, ctx: PageContext) -> Iterator[Candidate]:
@@ -206,8 +208,8 @@ def _meta_candidates(tree: LexborHTMLParser, ctx: PageContext) -> Iterator[Candi
                 continue
             hit = ctx.parse(attrs.get("content"))
             if hit:
-                yield Candidate(hit.value, hit.has_time, f"meta:{key}", weight or 9.0, "meta",
-                                 modified)  # fmt: skip
+                source, strength = f"meta:{key}", weight or 9.0
+                yield Candidate(hit.value, hit.has_time, source, strength, "meta", modified)
             break
 
 
@@ -220,7 +222,7 @@ def _in_body(node: LexborNode) -> bool:
     return False
 
 
-# -- URL --------------------------------------------------------------------------
+# -- URL -----------------------------------------------------------------------------------
 
 
 def _url_candidates(url: str | None, ctx: PageContext) -> Iterator[Candidate]:

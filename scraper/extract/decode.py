@@ -16,7 +16,7 @@ import re
 
 from charset_normalizer import from_bytes
 
-__all__ = ["decode_html", "charset_from_content_type"]
+__all__ = ["charset_from_content_type", "decode_html", "utf8_payload"]
 
 PRESCAN_BYTES = 4096
 
@@ -78,18 +78,55 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
         if data.startswith(bom):
             return data[len(bom) :].decode(bom_codec, errors="replace")
     declared: list[str] = []
-    for label in (charset_from_content_type(content_type), _prescan_meta(data)):
-        codec = codec_for_label(label) if label else None
+    for label in _labels(data, content_type):
+        codec = codec_for_label(label)
         if codec is None:
             continue
         declared.append(codec)
         decoded = _try_decode(data, codec)
         if decoded is not None:
             return decoded
-    text = _try_decode(data, "utf-8")
-    if text is not None:
-        return text
-    return _guess(data, declared[0] if declared else None)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _guess(data, declared[0] if declared else None)
+
+
+def utf8_payload(data: bytes, content_type: str | None = None) -> bytes | None:
+    """The bytes to parse as UTF-8 as they are, when :func:`decode_html` would read UTF-8.
+
+    This saves decoding to ``str`` only for the parser to encode it back.  None means
+    the document needs :func:`decode_html` (another charset, or a guess).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    for label in _labels(data, content_type):
+        codec = codec_for_label(label)
+        if codec == "utf-8":
+            return data
+        if codec in _LATIN1_LIKE and _valid_utf8(data) is not None:
+            return data
+        if codec is not None and _try_decode(data, codec) is not None:
+            return None  # decode_html will read it with this codec
+    return _valid_utf8(data)
+
+
+def _valid_utf8(data: bytes) -> bytes | None:
+    if data.isascii():
+        return data
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return data
+
+
+def _labels(data: bytes, content_type: str | None) -> list[str]:
+    return [
+        label for label in (charset_from_content_type(content_type), _prescan_meta(data)) if label
+    ]
 
 
 def _prescan_meta(data: bytes) -> str | None:
@@ -98,7 +135,12 @@ def _prescan_meta(data: bytes) -> str | None:
 
 
 def _try_decode(data: bytes, codec: str) -> str | None:
-    """Decode strictly; a latin-1 label on valid non-ASCII UTF-8 is read as UTF-8."""
+    """Decode strictly; a latin-1 label on valid non-ASCII UTF-8 is read as UTF-8.
+
+    A UTF-8 label is trusted: malformed sequences become U+FFFD, as in a browser.
+    """
+    if codec == "utf-8":
+        return data.decode("utf-8", errors="replace")
     if codec in _LATIN1_LIKE and not data.isascii():
         try:
             return data.decode("utf-8")

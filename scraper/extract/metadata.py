@@ -83,31 +83,54 @@ class PageMeta:
         return None
 
 
+_SELECTOR = (
+    'meta[content], script[type="application/ld+json" i], link[rel~="canonical" i][href],'
+    ' a[rel~="author"]'
+)
+
+
 def read_metadata(tree: LexborHTMLParser) -> PageMeta:
-    """Collect the JSON-LD, meta tags, canonical link and language of a parsed page."""
-    scripts = tree.css('script[type="application/ld+json" i]')
-    objects = tuple(obj for node in scripts for obj in parse_jsonld(node.text(deep=True)))
+    """Collect the JSON-LD, meta tags, canonical link and language of a parsed page.
+
+    One CSS pass over the document finds every element of interest.
+    """
+    objects: list[Mapping[str, Any]] = []
     meta: dict[str, list[str]] = {}
-    for node in tree.css("meta[content]"):
-        attrs = node.attributes
-        content = " ".join((attrs.get("content") or "").split())
-        for attr in _META_KEYS:
-            key = attrs.get(attr)
-            if key:
-                meta.setdefault(key.strip().lower(), []).append(content)
+    canonical: str | None = None
+    authors: list[str] = []
+    for node in tree.css(_SELECTOR):
+        tag = node.tag
+        if tag == "meta":
+            _add_meta(meta, node.attributes)
+        elif tag == "script":
+            objects.extend(parse_jsonld(node.text(deep=True)))
+        elif tag == "link":
+            canonical = canonical or (node.attributes.get("href") or "").strip() or None
+        else:
+            authors.append(" ".join(node.text(deep=True).split()))
     return PageMeta(
-        jsonld=objects,
+        jsonld=tuple(objects),
         meta={k: tuple(v) for k, v in meta.items()},
-        canonical=_canonical(tree),
+        canonical=canonical,
         lang=_lang(tree),
         title_tag=_title_tag(tree),
-        author_links=_author_links(tree),
+        author_links=tuple(dict.fromkeys(a for a in authors if 1 < len(a) < 80)),
     )
+
+
+def _add_meta(meta: dict[str, list[str]], attrs: Mapping[str, str | None]) -> None:
+    content = " ".join((attrs.get("content") or "").split())
+    for attr in _META_KEYS:
+        key = attrs.get(attr)
+        if key:
+            meta.setdefault(key.strip().lower(), []).append(content)
 
 
 def parse_jsonld(text: str) -> list[Mapping[str, Any]]:
     """Every JSON object in one ld+json script, flattened; [] when it cannot be read."""
-    text = _COMMENT.sub("", text.strip())
+    text = text.strip()
+    if "<!" in text or "-->" in text or "]]>" in text:
+        text = _COMMENT.sub("", text)
     values = _decode_all(text)
     if values is None:
         values = _decode_all(_TRAILING_COMMA.sub(r"\1", text)) or []
@@ -159,16 +182,6 @@ def _types(obj: Mapping[str, Any]) -> set[str]:
     return {k.lower() for k in kinds if isinstance(k, str)}
 
 
-def _canonical(tree: LexborHTMLParser) -> str | None:
-    for node in tree.css("link[rel][href]"):
-        rels = (node.attributes.get("rel") or "").lower().split()
-        if "canonical" in rels:
-            href = (node.attributes.get("href") or "").strip()
-            if href:
-                return href
-    return None
-
-
 def _lang(tree: LexborHTMLParser) -> str | None:
     root = tree.root
     lang = root.attributes.get("lang") if root is not None else None
@@ -178,11 +191,6 @@ def _lang(tree: LexborHTMLParser) -> str | None:
 def _title_tag(tree: LexborHTMLParser) -> str | None:
     node = tree.css_first("title")
     return node.text(deep=True) if node is not None else None
-
-
-def _author_links(tree: LexborHTMLParser) -> tuple[str, ...]:
-    names = (" ".join(node.text(deep=True).split()) for node in tree.css('a[rel~="author"]'))
-    return tuple(dict.fromkeys(name for name in names if 1 < len(name) < 80))
 
 
 def clean_text(value: Any) -> str | None:

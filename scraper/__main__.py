@@ -1,0 +1,5 @@
+"""``python -m scraper`` is the ``scraper`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,63 @@
+"""Drop blocks inside the content region that are page furniture, not article text.
+
+Each test is about the block's own text: advertisement labels, date/time stamps and
+bylines standing alone, and a repeat of the headline (or its kicker) at the top.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .blocks import Block
+
+__all__ = ["drop_furniture", "text_key"]
+
+_AD_LABELS = frozenset(
+    """advertisement advertisements advertising ad anzeige werbung reklam reklame reklama
+    publicidad publicidade pubblicità publicité annonse annons annonce mainos hirdetés
+    sponsored gesponsert реклама""".split()
+)
+_DATE_LIKE = re.compile(r"\d{1,2}[./:-]\s?\d{1,2}|\b(?:19|20)\d{2}\b")
+_BYLINE = re.compile(
+    r"(?i)^(?:by|von|par|por|di|door|av|af|od|от|від|oleh|text:|texto:|testo:|fotos?:)\s"
+)
+_MAX_STAMP_WORDS = 10
+_MAX_BYLINE_WORDS = 6
+_HEAD_BLOCKS = 4  # a headline repeat is only looked for among the first blocks
+_SENTENCE_END = ".!?…。！？\"'»”)"
+
+
+def text_key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def drop_furniture(blocks: list[Block], headlines: Iterable[str] = ()) -> list[Block]:
+    keys = [k for k in (text_key(h) for h in headlines) if len(k) >= 8]
+    out: list[Block] = []
+    for index, block in enumerate(blocks):
+        if _is_furniture(block):
+            continue
+        if index < _HEAD_BLOCKS and keys and _repeats_headline(block.text, keys):
+            continue
+        out.append(block)
+    return out
+
+
+def _is_furniture(block: Block) -> bool:
+    text = block.text
+    if text.casefold().strip(" :.-") in _AD_LABELS:
+        return True
+    if block.kind != "p" or text[-1] in _SENTENCE_END:
+        return False
+    words = len(text.split())
+    if words <= _MAX_STAMP_WORDS and _DATE_LIKE.search(text):
+        return True
+    return words <= _MAX_BYLINE_WORDS and _BYLINE.match(text) is not None
+
+
+def _repeats_headline(text: str, keys: list[str]) -> bool:
+    key = text_key(text)
+    if len(key) < 4:
+        return False
+    return any(key == k or key in k for k in keys)

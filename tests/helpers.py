@@ -1,0 +1,75 @@
+"""Small builders shared by the end-to-end tests: pages, configs, running the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PARAGRAPH = (
+    "The council met on Tuesday evening to discuss the proposal in detail, and members "
+    "from every ward asked questions about the cost, the timetable and the effect on local "
+    "businesses along the harbour front. {n}"
+)
+
+
+def article_html(
+    title: str, published: str, *, paragraphs: int = 5, charset: str | None = "utf-8",
+    extra_body: str = "",
+) -> str:
+    meta = f'<meta charset="{charset}">' if charset else ""
+    body = "\n".join(f"<p>{PARAGRAPH.format(n=f'{title} paragraph {i}.')}</p>" for i in range(paragraphs))
+    return f"""<!doctype html><html lang="en"><head>{meta}<title>{title} | Test Gazette</title>
+<meta property="og:site_name" content="Test Gazette">
+<meta property="article:published_time" content="{published}"></head>
+<body><nav><a href="/">Home</a> <a href="/about/">About us</a></nav>
+<article><h1>{title}</h1><time datetime="{published}">{published}</time>
+{body}{extra_body}</article>
+<aside><h3>Latest news</h3><ul><li><a href="/news/other-story">Other story</a> 09.Jan.2026</li></ul></aside>
+<footer>Copyright Test Gazette. All rights reserved.</footer></body></html>"""
+
+
+def listing_html(links: list[str]) -> str:
+    items = "\n".join(
+        f'<li><a href="{href}">Headline number {i} about the harbour plan</a> '
+        f"<span>0{1 + i % 9}.Jan.2026</span></li>"
+        for i, href in enumerate(links)
+    )
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Latest news</title></head>
+<body><nav><a href="/">Home</a><a href="/about/">About</a></nav>
+<main><h2>Latest news</h2><ul class="latest">{items}</ul></main>
+<footer><a href="/privacy/">Privacy</a></footer></body></html>"""
+
+
+def write_config(path: Path, base: str, *, name: str = "site", extra: str = "",
+                 fetch: str = "", concurrency: int = 2) -> Path:
+    path.write_text(
+        f"""[fetch]
+retries = 2
+backoff_base = 0.01
+backoff_max = 0.05
+read_timeout = 1.0
+connect_timeout = 1.0
+max_bytes = 300000
+{fetch or "total_timeout = 2.0"}
+
+[[source]]
+name = "{name}"
+listings = ["{base}/news/"]
+delay = 0
+concurrency = {concurrency}
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m scraper ARGS`` as a user would and capture its output."""
+    env = dict(os.environ)
+    return subprocess.run(
+        [sys.executable, "-m", "scraper", *args], capture_output=True, text=True,
+        timeout=timeout, cwd=cwd, env=env, check=False,
+    )

@@ -1,0 +1,138 @@
+"""The ``scraper`` command as a user runs it: exit codes, one-line errors, output formats."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import faultserver as fs
+import pytest
+from faultserver import FaultServer
+from helpers import article_html, listing_html, run_cli, write_config
+
+import scraper
+from scraper.cli import cli
+from scraper.lock import RunLock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_run_exit_0_then_articles_lists_them(fault_server: FaultServer, tmp_path: Path) -> None:
+    path = "/news/2026/01/council-approves-harbour-plan"
+    fault_server.page("/news/", listing_html([path]).encode())
+    fault_server.page(path, article_html("Council approves plan", "2026-01-03T10:00:00+01:00").encode())
+    cfg, db = write_config(tmp_path / "c.toml", fault_server.base), tmp_path / "db" / "n.db"
+    done = run_cli("run", "--config", str(cfg), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""  # quiet when stdout is not a terminal
+    listed = run_cli("articles", "--db", str(db), "--json")
+    assert listed.returncode == 0
+    (row,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert row["title"] == "Council approves plan"
+    assert row["published"] == "2026-01-03T10:00:00+01:00"
+    assert row["url"] == fault_server.url(path)
+    table = run_cli("articles", "--db", str(db))
+    assert "Council approves plan" in table.stdout and "published" in table.stdout
+
+
+def test_failed_source_exits_nonzero_with_one_line(fault_server: FaultServer, tmp_path: Path) -> None:
+    fault_server.route("/news/", fs.status(503))
+    cfg = write_config(tmp_path / "c.toml", fault_server.base)
+    done = run_cli("run", "--config", str(cfg), "--db", str(tmp_path / "n.db"))
+    assert done.returncode == 3
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "site failed" in lines[0] and "503" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[[source]]\nname = "x"\nlistings = ["https://a.example/"]\ndelay = "soon"\n')
+    db = tmp_path / "n.db"
+    done = run_cli("run", "--config", str(cfg), "--db", str(db))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"Error: {cfg}: source.x.delay: expected a number, got string 'soon'"
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "--config", "/nonexistent/c.toml"], "file not found"),
+        (["articles", "--db", "/nonexistent/n.db"], "no database"),
+        (["articles", "--limit", "0"], "--limit"),
+        (["frobnicate"], "No such command"),
+        (["extract", "/nonexistent.html"], "cannot read"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], words: str) -> None:
+    done = run_cli(*args)
+    assert done.returncode == 2, done.stderr
+    assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_locked_database_exits_4(fault_server: FaultServer, tmp_path: Path) -> None:
+    cfg, db = write_config(tmp_path / "c.toml", fault_server.base), tmp_path / "n.db"
+    with RunLock(db):
+        done = run_cli("run", "--config", str(cfg), "--db", str(db))
+    assert done.returncode == 4
+    assert "another run" in done.stderr
+
+
+def test_extract_file_and_stdin(tmp_path: Path) -> None:
+    html = article_html("Харбор план", "2026-01-03T10:00:00+03:00", charset="windows-1251")
+    page = tmp_path / "page.html"
+    page.write_bytes(html.encode("cp1251"))
+    done = run_cli("extract", str(page), "--url", "https://news.example.com/a/1")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["title"] == "Харбор план"
+    assert data["published"] == "2026-01-03T10:00:00+03:00"
+    assert "paragraph 0" in data["body"] and "Latest news" not in data["body"]
+    assert {"url", "title", "published", "body"} <= set(data)
+    import subprocess
+    import sys
+
+    piped = subprocess.run([sys.executable, "-m", "scraper", "extract", "-", "--explain"],
+                           input=html.encode("cp1251"), capture_output=True, check=False)
+    assert piped.returncode == 0
+    assert json.loads(piped.stdout)["title"] == "Харбор план"
+    assert b"title" in piped.stderr  # the explanation names each field's signal
+
+
+def test_public_api_is_pinned() -> None:
+    assert sorted(scraper.__all__) == [
+        "Article", "Config", "ConfigError", "ConnectionFailed", "ExtractError", "FetchError",
+        "FetchSettings", "FetchTimeout", "Fetcher", "HTTPStatusFailure", "Listing",
+        "ListingItem", "LockHeld", "NotHTML", "Page", "RobotsDisallowed", "RunLock",
+        "RunOptions", "RunReport", "Schedule", "ScraperError", "SiteRules", "Source",
+        "SourceReport", "Store", "StoreError", "TooLarge", "TooManyRedirects", "Validators",
+        "crawl", "decode_html", "extract", "load_config", "normalize_url", "parse_config", "run",
+    ]  # fmt: skip
+    for name in scraper.__all__:
+        assert getattr(scraper, name) is not None
+
+
+def test_extract_from_python_returns_typed_article() -> None:
+    html = article_html("Typed result", "2026-01-03")
+    for data in (html, html.encode()):
+        article = scraper.extract(data)
+        assert isinstance(article, scraper.Article)
+        assert article.title == "Typed result"
+        assert article.published is not None and article.published.tzinfo is not None
+        assert "\n\n" in article.body
+
+
+def test_every_command_is_thin_documented_and_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    tree = ast.parse((ROOT / "scraper" / "cli.py").read_text(encoding="utf-8"))
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    for name, command in cli.commands.items():
+        assert command.help, f"command {name} has no help text"
+        assert re.search(rf"`scraper {name}\b", readme), f"README does not mention scraper {name}"
+        func = functions[command.callback.__name__]  # type: ignore[union-attr]
+        body = func.body[1:] if isinstance(func.body[0], ast.Expr) else func.body  # docstring
+        length = (body[-1].end_lineno or 0) - body[0].lineno + 1
+        assert length <= 30, f"command {name} is {length} lines; move logic into the library"

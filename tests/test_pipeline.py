@@ -1,0 +1,168 @@
+"""End to end: a configured source on a real 127.0.0.1 server through to SQLite rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import faultserver as fs
+import pytest
+from faultserver import FaultServer
+from helpers import article_html, listing_html, write_config
+
+from scraper import load_config, run
+from scraper.demo import DemoServer, check_rows, config, expectations
+from scraper.store import Store
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(sql))
+
+
+def test_demo_site_stored_once_with_right_fields_and_rerun_adds_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "db" / "demo.db"
+    with DemoServer() as server:
+        first = run(config(server.base_url), db)
+        second = run(config(server.base_url), db)
+    assert first.status == "ok", first.summary()
+    with Store(db) as store:
+        stored = store.articles(limit=100)
+    assert check_rows(expectations(), stored) == []
+    assert len(stored) == len(expectations().articles)
+    assert second.totals()["new"] == 0
+    assert rows(db, "select count(*) from articles") == [(len(stored),)]
+    # the listing links one article with utm_* parameters too: one row, both URLs known
+    aliases = rows(db, "select count(*) from article_urls where url like '%utm_%'")
+    assert aliases == [(0,)], "tracking parameters are normalized away"
+    statuses = rows(db, "select status from runs order by id")
+    assert statuses == [("ok",), ("ok",)]
+
+
+def test_listing_with_duplicate_and_tracking_links_stores_each_article_once(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    base = fault_server.base
+    a, b, c = (f"/news/2026/01/harbour-story-number-{n}" for n in (1, 2, 3))
+    links = [a, f"{a}?utm_source=x&utm_medium=y", f"{a}#comments", b, f"{base}{b}?fbclid=123",
+             "/NEWS/../news/2026/01/harbour-story-number-3"]
+    fault_server.page("/news/", listing_html(links).encode())
+    for n, path in enumerate((a, b, c), start=1):
+        html = article_html(f"Story {n}", f"2026-01-0{n}T10:00:00+01:00")
+        fault_server.page(path, html.encode())
+    report = run(load_config(write_config(tmp_path / "c.toml", base)), tmp_path / "n.db")
+    assert report.status == "ok", report.summary()
+    assert report.totals()["new"] == 3
+    assert fault_server.hits[a] == 1
+    assert rows(tmp_path / "n.db", "select title, published from articles order by title") == [
+        ("Story 1", "2026-01-01T10:00:00+01:00"),
+        ("Story 2", "2026-01-02T10:00:00+01:00"),
+        ("Story 3", "2026-01-03T10:00:00+01:00"),
+    ]
+
+
+def test_faulty_pages_are_recorded_and_the_rest_stored(fault_server: FaultServer, tmp_path: Path) -> None:
+    s = fault_server
+    page = lambda title: article_html(title, "2026-01-05T08:00:00+00:00").encode()  # noqa: E731
+    cyrillic = article_html("Ледокол вышел в залив", "2026-01-05T08:00:00+00:00", charset="windows-1251")
+    faults = {
+        "/news/throttled-story-today": s.sequence("/news/throttled-story-today", fs.status(429, headers={"Retry-After": "0"}), fs.ok(page("Throttled"))),
+        "/news/reset-story-today": s.sequence("/news/reset-story-today", fs.reset(), fs.ok(page("Reset once"))),
+        "/news/truncated-story-today": s.sequence("/news/truncated-story-today", fs.truncated(), fs.ok(page("Truncated once"))),
+        "/news/unavailable-story-today": s.sequence("/news/unavailable-story-today", fs.status(503), fs.ok(page("Unavailable once"))),
+        "/news/meta-charset-story-today": s.route("/news/meta-charset-story-today", fs.ok(cyrillic.encode("cp1251"), content_type="text/html")),
+        "/news/malformed-story-today": s.page("/news/malformed-story-today", b"<html><body><h1>Malformed page title</h1><p>" + b"Words in a broken page " * 40 + b"<div><p><b>unclosed"),
+        "/news/drip-story-today": s.route("/news/drip-story-today", fs.drip(interval=0.3)),
+        "/news/bomb-story-today": s.route("/news/bomb-story-today", fs.gzip_bomb()),
+        "/news/huge-story-today": s.route("/news/huge-story-today", fs.huge(2_000_000, declare_length=False)),
+        "/news/loop-story-today": s.route("/news/loop-story-today", fs.redirect("/news/loop2-story-today")),
+        "/news/gone-story-today": s.route("/news/gone-story-today", fs.status(404)),
+        "/news/pdf-story-today": s.page("/news/pdf-story-today", b"%PDF-1.4", content_type="application/pdf"),
+        "/news/private-story-today": s.page("/news/private-story-today", page("Private")),
+    }
+    s.route("/news/loop2-story-today", fs.redirect("/news/loop-story-today"))
+    s.robots("User-agent: *\nDisallow: /news/private-story-today\n")
+    s.page("/news/", listing_html(list(faults)).encode())
+    db = tmp_path / "n.db"
+    cfg = write_config(tmp_path / "c.toml", s.base, fetch="total_timeout = 0.6")
+    report = run(load_config(cfg), db)
+
+    assert report.status == "partial" and report.exit_code == 1
+    titles = {t for (t,) in rows(db, "select title from articles")}
+    assert titles == {"Throttled", "Reset once", "Truncated once", "Unavailable once",
+                      "Ледокол вышел в залив", "Malformed page title"}
+    errors = dict(rows(db, "select url, error_kind from fetches where outcome != 'ok' and kind='article'"))
+    assert errors == {
+        s.url("/news/drip-story-today"): "timeout",
+        s.url("/news/bomb-story-today"): "too-large",
+        s.url("/news/huge-story-today"): "too-large",
+        s.url("/news/loop-story-today"): "redirects",
+        s.url("/news/gone-story-today"): "http-status",
+        s.url("/news/pdf-story-today"): "not-html",
+        s.url("/news/private-story-today"): "robots",
+    }
+    t = report.totals()
+    assert (t["new"], t["failed"], t["skipped"]) == (6, 5, 2)
+    assert "site partial" in report.summary()
+
+
+def test_run_killed_midway_then_resumed(fault_server: FaultServer, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    slugs = [f"/news/harbour-story-number-{i}" for i in range(12)]
+    for i, slug in enumerate(slugs):
+        body = article_html(f"Story number {i}", f"2026-01-{1 + i:02d}T09:00:00+00:00").encode()
+        fault_server.route(slug, fs.hold(0.15, body))
+    fault_server.page("/news/", listing_html(slugs).encode())
+    cfg = write_config(tmp_path / "c.toml", fault_server.base, concurrency=1)
+    db = tmp_path / "n.db"
+    child = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--config", str(cfg),
+                              "--db", str(db), "--quiet"])
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if rows(db, "select count(*) from articles")[0][0] >= 3:
+                    break
+            except sqlite3.OperationalError:
+                pass  # not created or migrated yet
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        child.kill()
+        child.wait()
+    stored_before = rows(db, "select count(*) from articles")[0][0]
+    assert 3 <= stored_before < len(slugs)
+    assert rows(db, "pragma integrity_check") == [("ok",)]
+
+    report = run(load_config(cfg), db)
+    assert report.status == "ok", report.summary()
+    assert report.totals()["new"] == len(slugs) - stored_before
+    assert report.totals()["fresh"] == stored_before
+    assert rows(db, "select count(*), count(distinct url) from articles") == [(12, 12)]
+    assert rows(db, "select status from runs order by id") == [("aborted",), ("ok",)]
+
+
+def test_edited_article_is_updated_not_duplicated(fault_server: FaultServer, tmp_path: Path) -> None:
+    fault_server.page("/news/", listing_html(["/news/the-harbour-story"]).encode())
+    fault_server.page("/news/the-harbour-story", article_html("First headline", "2026-01-02T09:00:00+00:00").encode())
+    cfg = load_config(write_config(tmp_path / "c.toml", fault_server.base, extra="refresh_after = 0"))
+    db = tmp_path / "n.db"
+    assert run(cfg, db).totals()["new"] == 1
+    fault_server.page("/news/the-harbour-story", article_html("Corrected headline", "2026-01-02T09:00:00+00:00", extra_body="<p>A correction was appended to this story after publication.</p>").encode())
+    second = run(cfg, db)
+    assert second.totals()["updated"] == 1
+    assert rows(db, "select title, version from articles") == [("Corrected headline", 2)]
+    assert rows(db, "select title from article_versions") == [("First headline",)]
+
+
+@pytest.mark.parametrize("listing_status", [404, 500])
+def test_a_source_whose_listing_fails_is_failed(fault_server: FaultServer, tmp_path: Path, listing_status: int) -> None:
+    fault_server.route("/news/", fs.status(listing_status))
+    report = run(load_config(write_config(tmp_path / "c.toml", fault_server.base)), tmp_path / "n.db")
+    assert report.status == "failed" and report.exit_code == 3
+    assert str(listing_status) in report.summary()
