@@ -165,7 +165,8 @@ def test_no_overlap_when_a_run_outlasts_its_interval(
     paths: tuple[Path, Path], fault_server: FaultServer, daemons: list[Daemon]
 ) -> None:
     config_path, db = paths
-    fault_server.route("/list", hold(0.8, listing_page([])))
+    publish(fault_server, "/list", [1])
+    fault_server.route("/list", hold(0.8, listing_page(["/a/1"])))
     config_path.write_text(config_toml(source_toml("slow", fault_server.url("/list"))))
     daemon = Daemon(DaemonOptions(config_path, db, start_now=True, load=fast(0.2)))
     daemons.append(daemon)
@@ -341,7 +342,7 @@ def test_failing_source_backs_off_and_recovers(
         7: "failed",
     }
     assert fault_server.hits["/list"] == 4
-    fault_server.route("/list", ok(listing_page([])))
+    publish(fault_server, "/list", [1])
     assert run_at(15) == "ok"  # 4 in a row waited 8 periods; then success
     assert [run_at(h) for h in (16, 17)] == ["ok", "ok"]  # back on its schedule
 
@@ -412,5 +413,5 @@ def test_sighup_reloads_and_sigterm_stops_a_crawl_cleanly(
     with Store(db) as store:
         assert [r.status for r in recent_source_runs(store, "news")] == ["interrupted"]
     for path in ("/list", "/x"):
-        fault_server.route(path, ok(listing_page([])))
+        publish(fault_server, path, [1])
     assert run(load_config(config_path), db, RunOptions()).status == "ok"  # lock free, resumes

@@ -76,11 +76,11 @@ class Expectations:
 def check_rows(expected: Expectations, rows: Iterable[Mapping[str, Any]]) -> list[str]:
     """Compare stored ``articles`` rows with the expectations: what is wrong or missing."""
     by_path: dict[str, Mapping[str, Any]] = {}
-    for row in rows:
-        by_path.setdefault(urlsplit(row["url"]).path, row)
+    for stored in rows:
+        by_path.setdefault(urlsplit(stored["url"]).path, stored)
     found: list[str] = []
     for article in expected.articles:
-        row = by_path.pop(article.path) if article.path in by_path else None
+        row = by_path.pop(article.path, None)
         if row is None:
             found.append(f"{article.path}: not stored")
             continue
