@@ -45,11 +45,22 @@ class FetchError(ScraperError):
     @property
     def kind(self) -> str:
         """A short machine-readable name of the failure, stored with the fetch record."""
-        return _KINDS.get(type(self), "error")
+        for cls in type(self).__mro__:
+            if cls in _KINDS:
+                return _KINDS[cls]
+        return "error"
 
 
 class FetchTimeout(FetchError):
     """Connecting, reading or the whole request took longer than allowed."""
+
+
+class ResponseTooSlow(FetchTimeout):
+    """The whole response took longer than ``total_timeout`` (a server dripping bytes).
+
+    Not retried: a server that drips once drips again, and each try would hold one of
+    the host's connection slots for the whole timeout.
+    """
 
 
 class ConnectionFailed(FetchError):

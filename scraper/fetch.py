@@ -26,6 +26,7 @@ from .errors import (
     FetchTimeout,
     HTTPStatusFailure,
     NotHTML,
+    ResponseTooSlow,
     RobotsDisallowed,
     TooManyRedirects,
 )
@@ -255,7 +256,7 @@ class Fetcher:
             try:
                 response = await self._attempt(url, options, attempt)
             except (FetchTimeout, ConnectionFailed) as exc:
-                if attempt == last:
+                if attempt == last or isinstance(exc, ResponseTooSlow):
                     raise
                 await self._pause(url, None, attempt, self._backoff(attempt), str(exc))
                 continue
@@ -314,7 +315,7 @@ class Fetcher:
             except TimeoutError as exc:
                 if deadline.expired():
                     message = f"no complete response within total_timeout ({total:g} s)"
-                    raise FetchTimeout(message, url=url) from exc
+                    raise ResponseTooSlow(message, url=url) from exc
                 raise FetchTimeout(f"timed out: {exc}", url=url) from exc
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
                 raise _translate(exc, url) from exc

@@ -271,12 +271,13 @@ def test_refused_connection(fault_server: FaultServer) -> None:
 
 
 def test_drip_feed_is_cut_off_by_the_total_deadline(fault_server: FaultServer) -> None:
-    settings = replace(SETTINGS, total_timeout=0.5, retries=0)
+    settings = replace(SETTINGS, total_timeout=0.5, retries=3)
     url = fault_server.route("/drip", drip(interval=0.05))
     started = time.monotonic()
     error = Harness(settings).fail(url, FetchTimeout)
     assert time.monotonic() - started < 2.0
     assert "total_timeout" in str(error) and error.kind == "timeout"
+    assert fault_server.hits["/drip"] == 1  # a dripping server is not asked again
     _wait_until(lambda: fault_server.handlers_running == 0)  # the drip noticed the hang-up
 
 
