@@ -203,7 +203,16 @@ def run_one(runner: Runner, page: Page) -> Prediction:
 
 
 def spawn(tool: str, args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", tool, "--corpus", str(args.corpus), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        tool,
+        "--corpus",
+        str(args.corpus),
+        "--out",
+        str(out),
+    ]
     if args.limit is not None:
         cmd += ["--limit", str(args.limit)]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
@@ -248,7 +257,9 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     ap.add_argument("--limit", type=int, default=None, help="use only the first N pages")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of tools")
-    ap.add_argument("--keep", type=Path, default=None, help="write predictions here, not a temp dir")
+    ap.add_argument(
+        "--keep", type=Path, default=None, help="write predictions here, not a temp dir"
+    )
     ap.add_argument("--worker", choices=TOOLS, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -177,7 +177,8 @@ def source_health(
     when = now()
     results = []
     for source in config.sources:
-        runs = recent_source_runs(store, source.name, limit=max(50, thresholds.recent_runs))
+        limit = max(100, thresholds.recent_runs)
+        runs = recent_source_runs(store, source.name, limit, statuses=ATTEMPTS)
         samples = recent_articles(store, source.name, thresholds.recent_articles)
         results.append(judge(source, runs, samples, when, thresholds))
     return HealthReport(tuple(results))

@@ -48,7 +48,7 @@ from .fetch import FetchEvent
 from .health import Thresholds, backoff_until
 from .lock import RunLock
 from .pipeline import RunOptions, crawl
-from .source_runs import SourceRun, recent_source_runs, record_source_runs
+from .source_runs import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
 from .store import Store
 from .triggers import make_trigger, schedule_period
 
@@ -291,7 +291,7 @@ class Daemon:
     def _backoff(self, store: Store, config: Config, name: str) -> datetime | None:
         now = self.options.now()
         period = schedule_period(config.source(name).schedule, now)
-        runs = recent_source_runs(store, name, limit=100)
+        runs = recent_source_runs(store, name, limit=100, statuses=ATTEMPTS)
         return backoff_until(runs, period, now, self.options.thresholds.backoff_cap)
 
     # -- failures reach the database ---------------------------------------------------

@@ -9,7 +9,7 @@ late; ``skipped``: the previous run of the source was still going).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -76,15 +76,20 @@ def record_source_runs(store: Store, runs: Iterable[SourceRun]) -> None:
         store.db.table("source_runs").insert_all(rows)
 
 
-def recent_source_runs(store: Store, source: str, limit: int = 20) -> list[SourceRun]:
-    """The source's last ``limit`` rows, newest first."""
+def recent_source_runs(
+    store: Store, source: str, limit: int = 20, *, statuses: Collection[str] | None = None
+) -> list[SourceRun]:
+    """The source's last ``limit`` rows (only those with one of ``statuses``), newest first."""
     if limit < 1:
         raise ValueError(f"limit: must be >= 1, got {limit}")
+    wanted = sorted(statuses if statuses is not None else SOURCE_RUN_STATUSES)
+    marks = ", ".join("?" * len(wanted))
+    sql = (
+        f"SELECT * FROM source_runs WHERE source = ? AND status IN ({marks})"
+        " ORDER BY id DESC LIMIT ?"
+    )
     with translate_errors(store.path, f"reading the runs of source {source!r}"):
-        rows = store.db.query(
-            "SELECT * FROM source_runs WHERE source = ? ORDER BY id DESC LIMIT ?", [source, limit]
-        )
-        return [_decode(row) for row in rows]
+        return [_decode(row) for row in store.db.query(sql, [source, *wanted, limit])]
 
 
 def _row(run: SourceRun) -> dict[str, Any]:

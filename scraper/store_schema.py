@@ -244,7 +244,10 @@ def _v2_source_runs(db: Database) -> None:
         ),
         pk="id",
         not_null={"source", "started_at", "status"},
-        defaults={"counts": "{}", **dict.fromkeys(("new", "failed", "found", "pages_ok", "pages_failed"), 0)},
+        defaults={
+            "counts": "{}",
+            **dict.fromkeys(("new", "failed", "found", "pages_ok", "pages_failed"), 0),
+        },
         foreign_keys=[("run_id", "runs", "id")],
         ignore=True,
     ).create_index(["source", "id"], if_not_exists=True)

@@ -15,6 +15,7 @@ from scraper.discover import (
     parse_listing,
     parse_sitemap,
 )
+from scraper.discover.rules import non_article, path_family, title_strength
 from scraper.errors import ExtractError
 from scraper.urls import normalize_url
 
@@ -220,6 +221,125 @@ def test_seed_like_latest_news_dates_become_hints() -> None:
     )
 
 
+# Short article URLs of several schemes in a seed-like "Latest news" block: no URL shape,
+# so the headline, the date in each item and the repeated items decide.
+SHORT_URLS = """<html><body>
+<header><nav><a href="/">Home</a><a href="/business/">Business</a></nav></header>
+<main><h1>Moscow and Beijing Conduct New Air-Defense Drills</h1>
+  <p class="byline">By <a href="/people/imogen-carrow">Imogen Carrow Smith</a> · 09.Jan.2026</p>
+  <p>In early December 2025, China and Russia conducted their third joint exercises.</p>
+</main>
+<div class="sidebar"><div class="latest-news-title">Latest news</div>
+  <div class="latest-news-item"><a href="/news/drip">Drip irrigation saves valley farms</a>
+    <div class="date">09.Jan.2026</div></div>
+  <div class="latest-news-item"><a href="/article/7">Council approves the harbour budget</a>
+    <div class="date">08.Jan.2026</div></div>
+  <div class="latest-news-item"><a href="/story?id=12">Storm closes the coastal road</a>
+    <div class="date">07.Jan.2026</div></div>
+  <div class="latest-news-item"><a href="/a/slow.html">Slow trains return to the valley</a>
+    <div class="date">06.Jan.2026</div></div>
+  <div class="latest-news-item"><a href="/p/42">Museum reopens</a>
+    <div class="date">05.Jan.2026</div></div>
+  <div class="latest-news-item"><a href="/business/">More from Business</a>
+    <div class="date">05.Jan.2026</div></div>
+  <div class="latest-news-item"><a href="/science/">Science</a>
+    <div class="date">04.Jan.2026</div></div>
+  <div class="latest-news-item"><a href="/news/">Today's news in brief</a>
+    <div class="date">04.Jan.2026</div></div>
+</div>
+</body></html>"""
+
+
+def test_short_article_urls_found_by_headline_and_date() -> None:
+    url = f"{SITE}/news/moscow-and-beijing-conduct-new-air-defense-drills/"
+    items = parse_listing(SHORT_URLS, url, RULES).items
+    assert [(i.url.removeprefix(SITE), i.title, i.published) for i in items] == [
+        ("/news/drip", "Drip irrigation saves valley farms", datetime(2026, 1, 9, tzinfo=BERLIN)),
+        ("/article/7", "Council approves the harbour budget",
+         datetime(2026, 1, 8, tzinfo=BERLIN)),
+        ("/story?id=12", "Storm closes the coastal road", datetime(2026, 1, 7, tzinfo=BERLIN)),
+        ("/a/slow.html", "Slow trains return to the valley",
+         datetime(2026, 1, 6, tzinfo=BERLIN)),
+        # two words count with a date in an item of a repeated list
+        ("/p/42", "Museum reopens", datetime(2026, 1, 5, tzinfo=BERLIN)),
+    ]  # fmt: skip
+    # not: the byline, "More from Business", "Science", "/news/" (the section of /news/drip)
+
+
+# Undated lists: a repeated list of headlines sharing a path family is enough; sections,
+# menus, pagination and "more" links in the main content are not.
+UNDATED = """<html><body><main>
+  <h2><a href="/news/">Latest news from the bay</a></h2>
+  <ul class="stories">
+    <li><a href="/news/drip">Drip irrigation saves valley farms</a></li>
+    <li><a href="/news/rain">Rain returns after a dry month</a></li>
+    <li><a href="/news/slow">Slow trains return to the valley</a></li>
+    <li><a href="/news/">All news from the valley</a></li>
+  </ul>
+  <div class="row">
+    <div class="card"><h3><a href="/p/41">Museum</a></h3><p>Doors open again.</p></div>
+    <div class="card"><h3><a href="/p/42">Harbour</a></h3><p>Barrier approved.</p></div>
+    <div class="card"><h3><a href="/p/43">Festival</a></h3><p>Tickets on sale.</p></div>
+  </div>
+  <ul class="sections">
+    <li><a href="/business/">Business and the economy</a></li>
+    <li><a href="/science/">Science and the planet</a></li>
+    <li><a href="/culture/">Culture, arts and books</a></li>
+  </ul>
+  <ul class="topics">
+    <li><a href="/section/world">World news</a></li>
+    <li><a href="/section/local">Local news</a></li>
+    <li><a href="/section/sport">Sport news</a></li>
+  </ul>
+  <p><a href="/sport/">Sport</a> <a href="/weather/">Weather</a> <a href="/opinion/">Opinion</a></p>
+  <div class="pages"><a href="/news/?page=2">2</a> <a href="/news/?page=3">3</a>
+    <a href="/news/?page=2">Next page of stories</a> <a href="/news/p/2">Older stories</a></div>
+  <p><a href="/business/">More from Business</a> <a href="/">Back to the front page</a>
+    <a href="/news/?sort=oldest">Sorted by the oldest first</a>
+    <a href="/science/">See all science stories</a></p>
+</main></body></html>"""
+
+
+def test_undated_repeated_list_with_common_path_is_found() -> None:
+    items = parse_listing(UNDATED, f"{SITE}/", RULES).items
+    assert [(i.url.removeprefix(SITE), i.title, i.published) for i in items] == [
+        ("/news/drip", "Drip irrigation saves valley farms", None),
+        ("/news/rain", "Rain returns after a dry month", None),
+        ("/news/slow", "Slow trains return to the valley", None),
+        ("/p/41", "Museum", None),
+        ("/p/42", "Harbour", None),
+        ("/p/43", "Festival", None),
+    ]
+
+
+def test_one_short_url_needs_more_than_a_headline() -> None:
+    lone = '<main><p>Also today: <a href="/news/drip">Drip irrigation saves farms</a></p></main>'
+    assert parse_listing(lone, f"{SITE}/", RULES).items == ()
+    undated_mixed = """<main><ul>
+      <li><a href="/article/7">Council approves the harbour budget</a></li>
+      <li><a href="/story?id=12">Storm closes the coastal road</a></li>
+      <li><a href="/p/42">Museum reopens after the flood</a></li></ul></main>"""
+    assert parse_listing(undated_mixed, f"{SITE}/", RULES).items == ()
+    dated = lone.replace("</a>", "</a> <time>09.Jan.2026</time>")
+    assert [i.url for i in parse_listing(dated, f"{SITE}/", RULES).items] == [f"{SITE}/news/drip"]
+
+
+def test_a_date_counts_only_in_a_small_item() -> None:
+    prose = " ".join(["The council met on Tuesday to discuss the harbour plan."] * 12)
+    html = f"""<main><article><time>09.Jan.2026</time><p>{prose}</p>
+      <p>{prose} See <a href="/news/drip">the drip irrigation story</a>.</p></article></main>"""
+    assert parse_listing(html, f"{SITE}/", RULES).items == ()
+
+
+def test_many_anchors_stay_fast() -> None:
+    rows = "".join(
+        f'<li><a href="/news/n{i}">Story number {i} of the day</a> <span>09.Jan.2026</span></li>'
+        for i in range(1500)
+    )
+    items = parse_listing(f"<main><ul>{rows}</ul></main>", f"{SITE}/", RULES).items
+    assert len(items) == 1500 and items[-1].published == datetime(2026, 1, 9, tzinfo=BERLIN)
+
+
 def test_date_format_and_relative_dates_use_rules_and_now() -> None:
     html = """<main><ul>
       <li><a href="/news/first-story-of-the-day/">First story of the day</a> <i>2 hours ago</i></li>
@@ -279,6 +399,60 @@ def test_base_href_resolves_links() -> None:
 )  # fmt: skip
 def test_looks_like_article(url: str, expected: bool) -> None:
     assert looks_like_article(url) is expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://x.example/", True),
+        ("https://x.example/index.html", True),
+        ("https://x.example/?p=42", False),
+        ("https://x.example/news?page=2", True),
+        ("https://x.example/search-results?q=harbour", True),
+        ("https://x.example/tag/harbour/", True),
+        ("https://x.example/img/logo.svg", True),
+        ("https://x.example/business/", False),
+        ("https://x.example/news/drip", False),
+        ("https://x.example/story?id=12", False),
+    ],
+)
+def test_non_article(url: str, expected: bool) -> None:
+    assert non_article(url) is expected
+
+
+@pytest.mark.parametrize(
+    ("url", "family"),
+    [
+        ("https://x.example/news/drip", "/news"),
+        ("https://x.example/news/2026/01/drip/", "/news/2026/01"),
+        ("https://x.example/story?id=12&x=1", "/story?id&x"),
+        ("https://x.example/business/", None),
+        ("https://x.example/", None),
+    ],
+)
+def test_path_family(url: str, family: str | None) -> None:
+    assert path_family(url) == family
+
+
+@pytest.mark.parametrize(
+    ("text", "strength"),
+    [
+        ("Drip irrigation saves farms", 2),
+        ("Museum reopens", 1),
+        ("Business", 0),
+        ("  ", 0),
+        ("Read more", 0),
+        ("Read 12 comments", 0),
+        ("More from Business", 0),
+        ("See all science stories", 0),
+        ("Older stories", 0),
+        ("Page 3", 0),
+        ("东京湾新防波堤获批准", 0),
+        ("東京湾の新しい防波堤が承認された", 2),
+    ],
+)
+def test_title_strength(text: str, strength: int) -> None:
+    assert title_strength(text) == strength
 
 
 def test_link_rules_validate() -> None:

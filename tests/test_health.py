@@ -26,7 +26,7 @@ from scraper.health import (
 )
 from scraper.models import SiteRules
 from scraper.pipeline import RunOptions, run
-from scraper.source_runs import SourceRun, recent_source_runs, record_source_runs
+from scraper.source_runs import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
 from scraper.store import Store
 from scraper.store_schema import MIGRATIONS, SCHEMA_VERSION
 from scraper.triggers import schedule_period
@@ -253,3 +253,13 @@ def test_source_run_rejects_unknown_status() -> None:
 def test_thresholds_are_adjustable() -> None:
     strict = Thresholds(max_share=0.1)
     assert judge(SOURCE, [ran("ok")], broken(2) + good(8), at(0.1), strict).status == "degraded"
+
+
+def test_failures_are_counted_past_many_skipped_events(tmp_path: Path) -> None:
+    with Store(tmp_path / "news.db") as store:
+        record_source_runs(store, [ran("ok", 0), ran("failed", 1), ran("failed", 2)])
+        record_source_runs(store, [ran("skipped", 2 + i / 100) for i in range(150)])
+        runs = recent_source_runs(store, "news", 100, statuses=ATTEMPTS)
+        assert len(recent_source_runs(store, "news", 100)) == 100
+    assert [r.status for r in runs] == ["failed", "failed", "ok"]
+    assert backoff_until(runs, HOUR, at(3), cap=6 * HOUR) == at(4)

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Listing, ListingItem
 from ..urls import host_of, normalize_url, same_site
-from .rules import DateReader, LinkRules, clean_text, looks_like_article, merge, resolve
+from .rules import (
+    DateReader,
+    LinkRules,
+    clean_text,
+    looks_like_article,
+    merge,
+    non_article,
+    path_family,
+    path_key,
+    resolve,
+    title_like,
+    title_strength,
+)
 
 _NAV_ROLES = frozenset({"navigation", "search", "menu", "menubar"})
 _EDGE_ROLES = frozenset({"banner", "contentinfo"})
@@ -28,26 +42,28 @@ _EDGE_TOKENS = frozenset(
 )
 _HEADINGS = "h1, h2, h3, h4, h5, h6"
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_READ_MORE = frozenset(
-    {
-        "read more", "more", "continue reading", "full story", "read the full story",
-        "read full article", "read article", "подробнее", "читать далее", "далее",
-        "weiterlesen", "mehr", "lire la suite", "leer más", "czytaj więcej",
-    }
-)  # fmt: skip
-# "Read 12 comments", "3 replies", "Leave a comment": links to a part of an article.
-_COMMENTS = re.compile(
-    r"^(?:read|view|show|add|leave|post|see|join)?\s*(?:an?|the|all|\d+)?\s*"
-    r"(?:comments?|replies|reactions|discussion)$",
-    re.IGNORECASE,
-)
+# class or id tokens around author links (a byline), and rel values of non-article links
+_BYLINE_TOKENS = frozenset({"byline", "by-line", "author", "authors", "post-author"})
+_SKIP_RELS = frozenset({"author", "tag", "category", "prev", "next"})
 _COMMENT_FRAGMENT = re.compile(r"#.*(?:comment|respond|reply|disqus|discussion)", re.IGNORECASE)
 _BOX_LEVELS = 6  # how far up from a link its list item / card may be
 _SIBLINGS = 3  # non-empty siblings after an item searched for its date
+# The generic rule weighs evidence (see ``_ListingPage.points``):
+_ACCEPT = 4  # points a link needs
+_LIST_MIN = 3  # items in a repeated list; links of one list sharing a path family
+_CARD_TEXT = 600  # characters at most in an item or card whose date counts as evidence
+_TOP = frozenset({"body", "html", "-document"})
 
 
 def parse_listing(html: str, url: str, rules: LinkRules, *, now: datetime | None = None) -> Listing:
     """The article links of a listing page at ``url``, in page order, with hints.
+
+    With ``rules.selector`` the links are those in the selected elements.  Otherwise
+    every link outside site chrome (menus, page header and footer, bylines) that is
+    same-site, matches ``rules.pattern`` and is no :func:`~.rules.non_article` is
+    weighed: it is taken when its text reads like a headline and enough other evidence
+    adds up -- URL shape, a date in its item, being one of a repeated list whose links
+    share a path (see ``_ListingPage.points``).
 
     Each item's title hint is a heading in (or around) the link or the link's own
     text; its date hint is a ``<time>`` or a date text in the same list item or card
@@ -66,7 +82,8 @@ class _ListingPage:
         base = self.tree.css_first("base[href]")
         self.base = (resolve(base.attributes.get("href"), self.url) if base else None) or self.url
         self._links: dict[str, str | None] = {}
-        self.wanted: frozenset[str] = frozenset()
+        self._kinds: dict[int, Counter[str]] = {}
+        self._held: dict[int, set[str]] = {}  # node -> up to two wanted links inside it
 
     def link_of(self, node: LexborNode) -> str | None:
         href = node.attributes.get("href")
@@ -77,8 +94,8 @@ class _ListingPage:
         return self._links[href]
 
     def listing(self, dates: DateReader) -> Listing:
-        found = [(a, link) for a in self.anchors() if (link := self.accepted(a)) is not None]
-        self.wanted = frozenset(link for _, link in found)
+        found = self.generic(dates) if self.rules.selector is None else self.selected()
+        self.want(found)
         items: dict[str, ListingItem] = {}
         for anchor, link in found:
             box = self.box(anchor, link)
@@ -86,40 +103,121 @@ class _ListingPage:
             merge(items, ListingItem(url=link, title=title, published=self.date(box, dates)))
         return Listing(url=self.url, items=tuple(items.values()), next_url=self.next_url())
 
-    def anchors(self) -> Iterator[LexborNode]:
-        if self.rules.selector is None:
-            yield from (a for a in self.tree.css("a[href]") if not _in_chrome(a))
-            return
-        for node in self.tree.css(self.rules.selector):
-            if node.tag == "a" and node.attributes.get("href") is not None:
-                yield node
-            else:
-                yield from node.css("a[href]")
+    def selected(self) -> list[tuple[LexborNode, str]]:
+        """The links in the configured selector's elements (no shape or text check)."""
+        found = []
+        for node in self.tree.css(self.rules.selector or ""):
+            anchors = [node] if node.tag == "a" and "href" in node.attributes else None
+            for anchor in anchors or node.css("a[href]"):
+                if (link := self.candidate_link(anchor)) is not None:
+                    found.append((anchor, link))
+        return found
 
-    def accepted(self, anchor: LexborNode) -> str | None:
+    def candidate_link(self, anchor: LexborNode) -> str | None:
         link = self.link_of(anchor)
         if link is None or not self.rules.accepts(link, self.url):
-            return None
-        if self.rules.selector is None and not (looks_like_article(link) and _headline(anchor)):
             return None
         if _COMMENT_FRAGMENT.search(anchor.attributes.get("href") or ""):
             return None
         return link
 
+    def generic(self, dates: DateReader) -> list[tuple[LexborNode, str]]:
+        """The links outside site chrome whose evidence of being an article adds up.
+
+        Two passes: first every candidate (a link past the hard rejections) with its
+        own evidence, then the decision, which needs the others (list kin, and the
+        item boxes bounded by the other plausible links).
+        """
+        candidates = [c for a in self.tree.css("a[href]") if (c := self.candidate(a))]
+        plausible = [c for c in candidates if c.shape or c.title]
+        self.want([(c.anchor, c.link) for c in plausible])
+        weigh = _Weighing(
+            parents=frozenset(f for c in plausible if (f := path_family(c.link)) is not None),
+            kin=_kin_counts(candidates),
+        )
+        return [(c.anchor, c.link) for c in candidates if self.points(c, weigh, dates) >= _ACCEPT]
+
+    def candidate(self, anchor: LexborNode) -> _Candidate | None:
+        if _in_chrome(anchor) or _byline_or_rel(anchor):
+            return None
+        link = self.candidate_link(anchor)
+        if link is None or non_article(link):
+            return None
+        item = self.list_item(anchor)
+        return _Candidate(anchor, link, looks_like_article(link), _headline(anchor), item)
+
+    def points(self, c: _Candidate, weigh: _Weighing, dates: DateReader) -> int:
+        """The evidence that a candidate is an article, in points (``_ACCEPT`` needed).
+
+        Link text: 2 when it reads like a headline (three words or more, or a heading),
+        1 for two words, and nothing is accepted without it.  URL shape
+        (:func:`looks_like_article`): 2.  Being an item of a repeated list or card row:
+        1, and 1 more when ``_LIST_MIN`` headline-like items of that list share the
+        link's path family (``/news/…``).  A date in its item or card: 2.  The page
+        itself and a section above other candidates (``/news/`` over ``/news/drip``)
+        count on URL shape only.
+        """
+        if not c.title:
+            return 0
+        points = c.title + 2 * c.shape
+        if c.link == self.url or path_key(c.link) in weigh.parents:
+            return points
+        if c.item is not None:
+            points += 1 + (weigh.kin[_kin_key(c.item, c.link)] >= _LIST_MIN)
+        if _ACCEPT - 2 <= points < _ACCEPT and self.dated(c, dates):
+            points += 2
+        return points
+
+    def dated(self, c: _Candidate, dates: DateReader) -> bool:
+        box = self.box(c.anchor, c.link)
+        if len(box.text(deep=True)) > _CARD_TEXT:
+            return False
+        return self.date(box, dates) is not None
+
+    def list_item(self, anchor: LexborNode) -> LexborNode | None:
+        """The anchor or ancestor that is one of ``_LIST_MIN`` siblings of its kind."""
+        node = anchor
+        for _ in range(_BOX_LEVELS):
+            parent = node.parent
+            if parent is None or parent.tag in _TOP:
+                return None
+            prose = node.tag == "p" or parent.tag == "p"
+            if not prose and self.kinds(parent)[_kind(node)] >= _LIST_MIN:
+                return node
+            node = parent
+        return None
+
+    def kinds(self, parent: LexborNode) -> Counter[str]:
+        key = parent.mem_id
+        if key not in self._kinds:
+            self._kinds[key] = Counter(_kind(child) for child in parent.iter())
+        return self._kinds[key]
+
     def box(self, anchor: LexborNode, link: str) -> LexborNode:
-        """The largest ancestor (a list item, a card) holding no other article link."""
+        """The largest ancestor (a list item, a card) holding no other wanted link."""
         box, node = anchor, anchor.parent
         for _ in range(_BOX_LEVELS):
-            if node is None or node.tag in ("body", "html", "-document"):
+            if node is None or node.tag in _TOP:
                 break
             if self.holds_other_link(node, link):
                 break
             box, node = node, node.parent
         return box
 
+    def want(self, found: list[tuple[LexborNode, str]]) -> None:
+        """Set the article links that bound item boxes (see ``box``)."""
+        self._held = {}
+        for anchor, link in found:
+            node: LexborNode | None = anchor
+            while node is not None:
+                held = self._held.setdefault(node.mem_id, set())
+                if len(held) < 2:
+                    held.add(link)
+                node = node.parent
+
     def holds_other_link(self, node: LexborNode, link: str | None = None) -> bool:
-        nodes = [node] if node.tag == "a" else node.css("a[href]")
-        return any((other := self.link_of(a)) in self.wanted and other != link for a in nodes)
+        """True when a wanted link other than ``link`` is (or is inside) the node."""
+        return any(other != link for other in self._held.get(node.mem_id, ()))
 
     def date(self, box: LexborNode, dates: DateReader) -> datetime | None:
         for text in (*_time_texts(box), *_loose_texts(box), *self.texts_after(box)):
@@ -156,6 +254,47 @@ class _ListingPage:
         return None
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A link past the hard rejections, with the evidence it carries on its own."""
+
+    anchor: LexborNode
+    link: str
+    shape: bool  # the URL looks like an article's
+    title: int  # 2: the text reads like a headline, 1: two words, 0: not a title
+    item: LexborNode | None  # its item in a repeated list or row of cards
+
+
+@dataclass(frozen=True)
+class _Weighing:
+    """What the decision knows of all candidates."""
+
+    parents: frozenset[str]  # paths that hold other candidates (sections)
+    kin: Counter[tuple[int, str]]  # (list, path family) -> headline-like items
+
+
+def _kin_counts(candidates: list[_Candidate]) -> Counter[tuple[int, str]]:
+    """How many items of each list hold a headline-like link of each path family."""
+    items: set[tuple[tuple[int, str], int]] = set()
+    for c in candidates:
+        if c.item is not None and c.title and path_family(c.link):
+            items.add((_kin_key(c.item, c.link), c.item.mem_id))
+    return Counter(key for key, _ in items)
+
+
+def _kin_key(item: LexborNode, link: str) -> tuple[int, str]:
+    parent = item.parent
+    return (parent.mem_id if parent is not None else 0, path_family(link) or "")
+
+
+def _kind(node: LexborNode) -> str:
+    """What repeats in a list: the tag, and the first class of an element other than <li>."""
+    if node.tag == "li":
+        return "li"
+    classes = (node.attributes.get("class") or "").split()
+    return f"{node.tag}.{classes[0]}" if classes else node.tag or ""
+
+
 def _ancestors(node: LexborNode) -> Iterator[LexborNode]:
     parent = node.parent
     while parent is not None and parent.tag != "-document":
@@ -179,15 +318,26 @@ def _in_chrome(anchor: LexborNode) -> bool:
     return False
 
 
-def _headline(anchor: LexborNode) -> bool:
-    """Link text that reads like a headline: several words, or a heading."""
-    text = clean_text(anchor.text(deep=True, separator=" ")) or ""
-    if not text or text.lower() in _READ_MORE or _COMMENTS.match(text):
-        return False
-    if len(text.split()) >= 3 or (" " not in text and len(text) >= 12):  # also unspaced scripts
+def _byline_or_rel(anchor: LexborNode) -> bool:
+    """True for a link in a byline, or with ``rel`` author, tag, category, prev or next."""
+    if set((anchor.attributes.get("rel") or "").lower().split()) & _SKIP_RELS:
         return True
+    for node, _ in zip(_ancestors(anchor), range(_BOX_LEVELS), strict=False):
+        tokens = set((node.attributes.get("class") or "").lower().split())
+        if (tokens | {(node.attributes.get("id") or "").lower()}) & _BYLINE_TOKENS:
+            return True
+    return False
+
+
+def _headline(anchor: LexborNode) -> int:
+    """How much the link text reads like a headline (:func:`title_strength`); in or
+    around a heading, any :func:`title_like` text does fully."""
+    text = anchor.text(deep=True, separator=" ")
+    strength = title_strength(text)
+    if strength == 2 or not title_like(text):
+        return strength
     in_heading = any(a.tag in _HEADING_TAGS for a in _ancestors(anchor))
-    return in_heading or anchor.css_first(_HEADINGS) is not None
+    return 2 if in_heading or anchor.css_first(_HEADINGS) is not None else strength
 
 
 def _title_hint(anchor: LexborNode, box: LexborNode) -> str | None:
@@ -195,7 +345,7 @@ def _title_hint(anchor: LexborNode, box: LexborNode) -> str | None:
     if inner is not None and (text := clean_text(inner.text(deep=True, separator=" "))):
         return text
     text = clean_text(anchor.text(deep=True, separator=" "))
-    if text and text.lower() not in _READ_MORE and len(text.split()) >= 2:
+    if text and title_strength(text):
         return text
     heading = box.css_first(_HEADINGS) if box is not anchor else None
     if heading is not None and (found := clean_text(heading.text(deep=True, separator=" "))):

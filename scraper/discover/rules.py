@@ -36,6 +36,35 @@ _STATIC_EXTENSIONS = frozenset(
         "ppt", "pptx", "csv", "epub", "apk", "exe", "dmg",
     }
 )  # fmt: skip
+# Query keys of a paged, searched or sorted listing (not ``p`` or ``id``: post ids).
+_LISTING_QUERY_KEYS = frozenset(
+    {"page", "paged", "pg", "offset", "start", "q", "s", "query", "search", "sort", "order"}
+)
+_INDEX = re.compile(r"(?:index|default|home)\.(?:html?|php|aspx?|jsp)", re.IGNORECASE)
+_READ_MORE = frozenset(
+    {
+        "read more", "more", "continue reading", "full story", "read the full story",
+        "read full article", "read article", "подробнее", "читать далее", "далее",
+        "weiterlesen", "mehr", "lire la suite", "leer más", "czytaj więcej",
+    }
+)  # fmt: skip
+# "Read 12 comments", "3 replies", "Leave a comment": links to a part of an article.
+_COMMENTS = re.compile(
+    r"^(?:read|view|show|add|leave|post|see|join)?\s*(?:an?|the|all|\d+)?\s*"
+    r"(?:comments?|replies|reactions|discussion)$",
+    re.IGNORECASE,
+)
+# Links to other listings: "More from Business", "See all stories", "Older posts", "Page 2".
+_NAV_TEXT = re.compile(
+    r"^(?:(?:more|all|other)\s+(?:from|in|on|of|about)\b"
+    r"|(?:see|view|show|browse|load|read)\s+(?:all|more)\b"
+    r"|all\s+(?:stories|news|articles|posts|headlines)\b"
+    r"|(?:older|newer|previous|prev|next|earlier|later)\s+"
+    r"(?:posts?|stories|articles|entries|news|page)\b"
+    r"|(?:go\s+to\s+)?page\s+\d+"
+    r"|back\s+to\b)",
+    re.IGNORECASE,
+)
 _ID = re.compile(r"\d{3,}")
 _DATED = re.compile(r"/(?:19|20)\d\d/[01]?\d/(?:[0-3]?\d/)?[^/]+")  # /2026/01/14/slug
 _YEAR = re.compile(r"(?:19|20)\d\d")  # /2026/ is an archive, not an article id
@@ -98,24 +127,40 @@ def resolve(href: str | None, base: str) -> str | None:
         return None
 
 
-def looks_like_article(url: str) -> bool:
-    """True when a URL's shape is that of an article rather than a section or a tool.
+def non_article(url: str) -> bool:
+    """True for a URL that is never an article, whatever links to it.
 
-    The path must not be the home page, a tag/category/author/pagination/search/login/
-    feed page or a static file, and its last segment must be slug-like (three or more
-    words joined by ``-`` or ``_``) or carry a numeric id (three digits or more), or
-    follow a date path (``/2026/01/14/slug``); an id in the query (``?id=1234``) counts too.
+    That is the home page (``/``, ``/index.html``), a path with a tag/category/author/
+    pagination/search/login/feed/about/... segment, a static file, or a query that pages,
+    searches or sorts (``?page=2``, ``?q=x``).
     """
     parts = urlsplit(url)
     segments = [unquote(s) for s in parts.path.split("/") if s]
-    if not segments:
-        return False
+    keys = {key.lower() for key, _, _ in _query_pairs(parts.query) if key}
+    if keys & _LISTING_QUERY_KEYS:
+        return True
+    if not segments or (len(segments) == 1 and _INDEX.fullmatch(segments[0])):
+        return not parts.query
     if any(s.lower() in _NOT_ARTICLE_SEGMENTS for s in segments):
+        return True
+    stem, dot, extension = segments[-1].rpartition(".")
+    return bool(dot) and extension.lower() in _STATIC_EXTENSIONS
+
+
+def looks_like_article(url: str) -> bool:
+    """True when a URL's shape is that of an article rather than a section or a tool.
+
+    The URL must not be a :func:`non_article`, and its last path segment must be
+    slug-like (three or more words joined by ``-`` or ``_``) or carry a numeric id (three
+    digits or more), or follow a date path (``/2026/01/14/slug``); an id in the query
+    (``?id=1234``) counts too.
+    """
+    parts = urlsplit(url)
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    if not segments or non_article(url):
         return False
     last = segments[-1]
-    stem, dot, extension = last.rpartition(".")
-    if dot and extension.lower() in _STATIC_EXTENSIONS:
-        return False
+    stem, dot, _ = last.rpartition(".")
     stem = stem if dot else last
     if len(_WORDS.findall(stem.replace("_", "-"))) >= 3 and re.search(r"[-_]", stem):
         return True
@@ -124,6 +169,48 @@ def looks_like_article(url: str) -> bool:
     if _DATED.search(parts.path) and not stem.isdigit():
         return True
     return any(_ID.fullmatch(value) for _, _, value in _query_pairs(parts.query))
+
+
+def path_key(url: str) -> str:
+    """A URL's path without its trailing slash (``/news`` for ``/news/``)."""
+    return "/" + "/".join(s for s in urlsplit(url).path.split("/") if s)
+
+
+def path_family(url: str) -> str | None:
+    """The "folder" a URL sits in, shared by the articles of one scheme.
+
+    ``/news`` for ``/news/drip``; the path and the query's keys for a query
+    (``/story?id`` for ``/story?id=12``); None for a top-level path (``/business/``).
+    """
+    parts = urlsplit(url)
+    if parts.query:
+        keys = sorted({key for key, _, _ in _query_pairs(parts.query)})
+        return f"{parts.path}?{'&'.join(keys)}"
+    segments = [s for s in parts.path.split("/") if s]
+    return "/" + "/".join(segments[:-1]) if len(segments) >= 2 else None
+
+
+def title_like(text: str | None) -> bool:
+    """False for no text, "read more", a comment count or a navigation phrase ("More
+    from Business", "See all", "Older posts", "Page 2")."""
+    text = clean_text(text)
+    if not text or text.lower() in _READ_MORE or _COMMENTS.match(text):
+        return False
+    return _NAV_TEXT.match(text) is None
+
+
+def title_strength(text: str | None) -> int:
+    """How much a link text reads like a headline: 2, 1 (two words) or 0.
+
+    2 for a :func:`title_like` text of three words or more, or a long unspaced one
+    (scripts written without spaces); 1 for two words; 0 otherwise.
+    """
+    if not title_like(text):
+        return 0
+    words = (clean_text(text) or "").split()
+    if len(words) >= 3 or (len(words) == 1 and len(words[0]) >= 12):
+        return 2
+    return 1 if len(words) == 2 else 0
 
 
 def _query_pairs(query: str) -> Iterable[tuple[str, str, str]]:

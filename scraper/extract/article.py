@@ -137,9 +137,7 @@ def _published(
     notes: _Notes,
 ) -> _Dated:
     if rules and rules.published:
-        hit = rule_published(
-            tree, rules.published, date_format=rules.date_format, tz=tz, now=now
-        )
+        hit = rule_published(tree, rules.published, date_format=rules.date_format, tz=tz, now=now)
         if not isinstance(hit, RuleMiss):
             notes.provenance["published"] = f"rule:{rules.published}"
             return _Dated(hit[0], None, "datetime" if hit[1] else "date")

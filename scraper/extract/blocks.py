@@ -24,9 +24,12 @@ INLINE = frozenset(
 )
 _PLAIN_INLINE = frozenset("a b i em strong u sub sup small".split())
 _HEADINGS = {"h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h"}
-_SKIP = frozenset({"h1", "-comment", "img", "hr", "head", "title", "meta", "link"})
+_SKIP = frozenset({"h1", "-comment", "img", "hr", "head", "title", "meta", "link"})  # no text
 _LISTS = frozenset({"ul", "ol", "dl"})
 _MAX_LINK_DENSITY = 0.5
+_MAX_CAPTION_WORDS = 25  # a short paragraph around an <img> is a caption or credit
+_MAX_LABEL_WORDS = 5
+DROPPED = "dropped"  # kind of the marker left where a box was dropped
 _BR_SPLIT = re.compile(f"{BR_MARK}\\s*{BR_MARK}")
 _SENTENCE_END = frozenset(".!?…。！？\"'»”)")
 
@@ -40,14 +43,18 @@ class Block:
 
 @dataclass
 class BlockWalker:
-    """Collects :class:`Block` values from one or more region roots."""
+    """Collects :class:`Block` values from one or more region roots.
+
+    Where a box or paragraph is dropped, a :data:`DROPPED` marker block is left so that
+    a label standing right before it ("Read more", "Related") can be dropped too.
+    """
 
     cache: ClassCache
     use_classes: bool = True  # skip subtrees whose class/id names boilerplate
-    skip_ids: frozenset[int] = frozenset()  # mem_ids of nodes to leave out (title, lead)
     blocks: list[Block] = field(default_factory=list)
     _parts: list[str] = field(default_factory=list)
     _linked: int = 0
+    _image: bool = False  # the open paragraph holds an <img> (then it may be a caption)
     _guard: int = 0
 
     def walk_root(self, root: LexborNode) -> None:
@@ -67,55 +74,67 @@ class BlockWalker:
             if tag == "br":
                 self._parts.append(BR_MARK)
                 continue
-            if tag in _SKIP or child.mem_id in self.skip_ids:
+            if tag in _SKIP:
+                self._image = self._image or tag == "img"
                 continue
             if tag not in _PLAIN_INLINE and self._is_boilerplate(child):
+                self._mark_dropped()
                 continue
             if tag in INLINE:
                 self._walk(child, kind, in_link or tag == "a")
                 continue
             self._flush(kind)
-            self._block(child, tag, kind)
+            self._block(child, tag, kind, in_link)
             self._flush(kind)
 
-    def _block(self, node: LexborNode, tag: str, kind: str) -> None:
+    def _block(self, node: LexborNode, tag: str, kind: str, in_link: bool) -> None:
         if tag in _HEADINGS:
-            self._walk(node, "h", False)
+            self._walk(node, "h", in_link)
             self._flush("h")
         elif tag in _LISTS:
-            if not _is_link_list(node):
-                self._walk(node, "li", False)
+            if _is_link_list(node):
+                self._mark_dropped()
+            else:
+                self._walk(node, "li", in_link)
         elif tag == "li" or tag == "dt" or tag == "dd":
-            self._walk(node, "li", False)
+            self._walk(node, "li", in_link)
             self._flush("li")
         elif tag == "blockquote":
-            self._walk(node, "quote", False)
+            self._walk(node, "quote", in_link)
         elif tag == "pre":
-            self._walk(node, "pre", False)
+            self._walk(node, "pre", in_link)
         else:
-            self._walk(node, kind, False)
+            self._walk(node, kind, in_link)
 
     def _is_boilerplate(self, node: LexborNode) -> bool:
         if not self.use_classes or not self.cache.boilerplate(node.attributes):
             return False
         return len(node.text(deep=True)) < self._guard
 
+    def _mark_dropped(self) -> None:
+        self._flush("p")
+        if self.blocks and self.blocks[-1].kind != DROPPED:
+            self.blocks.append(Block("", DROPPED))
+
     def _flush(self, kind: str) -> None:
         if not self._parts:
+            self._image = False
             return
         raw = "".join(self._parts)
-        linked = self._linked
+        linked, image = self._linked, self._image
         self._parts.clear()
         self._linked = 0
+        self._image = False
         pieces = _BR_SPLIT.split(raw) if BR_MARK in raw else [raw]
-        for piece in pieces:
-            text = " ".join(piece.replace(BR_MARK, " ").split())
-            if not text:
-                continue
-            density = min(1.0, linked / len(text))
-            if density > _MAX_LINK_DENSITY:
-                continue
-            self.blocks.append(Block(text, kind, density))
+        texts = [" ".join(piece.replace(BR_MARK, " ").split()) for piece in pieces]
+        total = sum(len(t) for t in texts)
+        if total == 0:
+            return
+        density = min(1.0, linked / total)
+        if density > _MAX_LINK_DENSITY or (image and len(raw.split()) <= _MAX_CAPTION_WORDS):
+            self._mark_dropped()
+            return
+        self.blocks.extend(Block(text, kind, density) for text in texts if text)
 
 
 def _is_link_list(node: LexborNode) -> bool:
@@ -133,15 +152,28 @@ def _is_link_list(node: LexborNode) -> bool:
 
 
 def drop_orphan_headings(blocks: list[Block]) -> list[Block]:
-    """Headings with no text after them (the title of a removed box) are dropped."""
+    """Drop headings with no text after them and labels of dropped boxes, then the markers.
+
+    A heading followed by another heading (or by nothing) titled a box that is gone;
+    so did a heading or a short label line ("Read more:") right before a dropped box.
+    """
     out: list[Block] = []
     for i, block in enumerate(blocks):
-        if block.kind == "h":
-            nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-            if nxt is None or nxt.kind == "h":
-                continue
+        if block.kind == DROPPED:
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if block.kind == "h" and (nxt is None or nxt.kind == "h"):
+            continue
+        if nxt is not None and nxt.kind == DROPPED and _is_label(block):
+            continue
         out.append(block)
     return out
+
+
+def _is_label(block: Block) -> bool:
+    if block.kind == "h":
+        return True
+    return len(block.text.split()) <= _MAX_LABEL_WORDS and not ends_sentence(block.text)
 
 
 def render(blocks: list[Block]) -> str:

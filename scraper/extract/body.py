@@ -22,8 +22,9 @@ from .filters import drop_furniture
 __all__ = ["BodyResult", "find_body"]
 
 _MIN_PARAGRAPH = 25
-_PARAGRAPHS = "p, pre, div, section, article, td, main"
+_PARAGRAPHS = "p, pre, div, section, article, td, main, h1"
 _SCORE_LEVELS = 5
+_DECAY = (1.0, 2.0, 6.0, 9.0, 12.0)  # readability: parent, grandparent, then level * 3
 _MASS_LEVELS = 12
 _RANKED = 8
 _CLOSE_SCORE = 0.5  # runners-up this close to the best may win by nearness to the headline
@@ -107,8 +108,9 @@ def find_body(
     tree: LexborHTMLParser, cache: ClassCache, hints: BodyHints = BodyHints()
 ) -> BodyResult | None:
     """The article text of a pruned tree, or None when no content region was found."""
-    candidates = _score_paragraphs(tree, cache)
-    headline = _headline_node(tree, hints.headlines)
+    scan = _score_paragraphs(tree, cache)
+    candidates = scan.candidates
+    headline = _headline_node(scan.h1s, hints.headlines)
     top = _best(candidates, headline)
     if top is None:
         return _from_jsonld(hints, "")
@@ -145,33 +147,62 @@ def _render(
     return render(drop_furniture(walker.blocks, headlines))
 
 
-def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache) -> dict[int, _Candidate]:
+@dataclass
+class _Scan:
+    """Paragraph scores flowed to ancestors, and the page's <h1> elements."""
+
+    candidates: dict[int, _Candidate]
+    h1s: list[LexborNode]
+
+
+def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache) -> _Scan:
     candidates: dict[int, _Candidate] = {}
+    chains: dict[int, list[_Candidate]] = {}  # parent mem_id -> its ancestors' candidates
+    h1s: list[LexborNode] = []
     for para in tree.css(_PARAGRAPHS):
-        is_p = para.tag in ("p", "pre")
+        tag = para.tag
+        if tag == "h1":
+            h1s.append(para)
+            continue
+        is_p = tag == "p" or tag == "pre"
         text = para.text(deep=is_p)
-        length = len(text) if len(text) < _MIN_PARAGRAPH else len(text.strip())
+        length = len(text)
         if length < _MIN_PARAGRAPH:
             continue
+        length = len(text.strip())
+        if length < _MIN_PARAGRAPH:
+            continue
+        parent = para.parent
+        if parent is None:
+            continue
+        chain = chains.get(parent.mem_id)
+        if chain is None:
+            chain = chains[parent.mem_id] = _chain(parent, candidates, cache)
         good = not is_p or _paragraph_link_share(para, length) < 0.3
         score = 1.0 + sum(text.count(c) for c in _COMMAS) + min(length / 100, 3.0)
-        node = para.parent
-        level = 0
-        while node is not None and node.tag not in _STOP and level < _MASS_LEVELS:
-            key = node.mem_id
-            cand = candidates.get(key)
-            if cand is None:
-                cand = candidates[key] = _new_candidate(node, cache)
+        for level, cand in enumerate(chain):
             if level < _SCORE_LEVELS:
-                cand.score += score / (1 if level == 0 else 2 if level == 1 else level * 3)
+                cand.score += score / _DECAY[level]
             if good:
                 if cand.boilerplate:
                     good = False  # comments, related boxes: no weight above this node
                 else:
                     cand.mass += length
-            node = node.parent
-            level += 1
-    return candidates
+    return _Scan(candidates, h1s)
+
+
+def _chain(
+    node: LexborNode | None, candidates: dict[int, _Candidate], cache: ClassCache
+) -> list[_Candidate]:
+    chain: list[_Candidate] = []
+    while node is not None and len(chain) < _MASS_LEVELS and node.tag not in _STOP:
+        key = node.mem_id
+        cand = candidates.get(key)
+        if cand is None:
+            cand = candidates[key] = _new_candidate(node, cache)
+        chain.append(cand)
+        node = node.parent
+    return chain
 
 
 def _paragraph_link_share(para: LexborNode, length: int) -> float:
@@ -195,20 +226,22 @@ def _best(candidates: dict[int, _Candidate], headline: LexborNode | None) -> _Ca
     for cand in ranked:
         cand.score *= 1.0 - link_density(cand.node)
     ranked.sort(key=lambda c: c.score, reverse=True)
-    if not ranked or ranked[0].score <= 0:
+    if not ranked:
         return None
     if headline is None:
         return ranked[0]
     distances = _ancestor_distances(headline)
-    close = [c for c in ranked if c.score >= ranked[0].score * _CLOSE_SCORE]
+    top = ranked[0].score
+    limit = top * _CLOSE_SCORE if top > 0 else top
+    close = [c for c in ranked if c.score >= limit]
     return min(close, key=lambda c: (_distance(c.node, distances), -c.score))
 
 
-def _headline_node(tree: LexborHTMLParser, headlines: tuple[str, ...]) -> LexborNode | None:
+def _headline_node(h1s: list[LexborNode], headlines: tuple[str, ...]) -> LexborNode | None:
     keys = [k for k in (_key(h) for h in headlines) if len(k) >= 8]
     if not keys:
         return None
-    for h1 in tree.css("h1"):
+    for h1 in h1s:
         key = _key(h1.text(deep=True))
         if len(key) >= 8 and any(key in k or k in key for k in keys):
             return h1

@@ -20,7 +20,7 @@ from .metadata import PageMeta, clean_text
 __all__ = ["TitleSignals", "choose_title", "strip_site_name"]
 
 _SEPARATORS = re.compile(
-    r"\s+(?:[|–—·»/*•]|-{1,2}|::|:)\s+|\s*[|ㅣ│｜：]\s*|\s+-(?=\S)|(?<=\S)-\s+"
+    r"\s+(?:[|–—·»/*•]|-{1,2}|::)\s+|\s*:\s+|\s*[|ㅣ│｜：]\s*|\s+-(?=\S)|(?<=\S)-\s+"
 )
 _TAIL = re.compile(r"\s*(?:[|–—·»/*•:：ㅣ│｜]|-{1,2})")
 _MAX_TAIL_WORDS = 6
@@ -105,16 +105,16 @@ def strip_site_name(title: str, site_keys: frozenset[str]) -> str:
     if len(segments) < 2:
         return title
     cut = _first_site_segment(segments, site_keys)
-    stripped_end = cut is not None
     if cut is not None:
+        site_sep = seps[cut - 1]
         del segments[cut:]
         del seps[cut - 1 :]
+        if len(segments) > 1 and _is_section(segments[-1], seps[-1], site_sep):
+            segments.pop()
+            seps.pop()
     while len(segments) > 1 and _names_site(segments[0], site_keys):
         segments.pop(0)
         seps.pop(0)
-    if stripped_end and len(segments) > 2 and _is_section(segments[-1], seps[-1], seps[-2]):
-        segments.pop()
-        seps.pop()
     out = segments[0]
     for sep, seg in zip(seps, segments[1:], strict=True):
         out += sep + seg

@@ -1,0 +1,598 @@
+"""extract(): each step of the cascade on small hand-written pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from scraper.extract import extract
+from scraper.extract.metadata import parse_jsonld
+from scraper.extract.title import TitleSignals, choose_title
+from scraper.models import SiteRules
+
+NOW = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)
+
+P1 = (
+    "The council approved the new budget on Tuesday evening, after a debate that lasted "
+    "more than four hours and ended with a narrow vote of seven to six."
+)
+P2 = (
+    "Supporters said the plan finally funds the repair of the old bridge, while critics "
+    "argued that the tax increase would hurt small businesses in the town centre."
+)
+P3 = (
+    "The mayor, who voted in favour, promised a public meeting in March to explain how "
+    "the money will be spent and which projects will come first."
+)
+ARTICLE_PARAGRAPHS = (P1, P2, P3)
+
+
+def article_page(
+    *,
+    head: str = "",
+    before: str = "",
+    inside: str = "",
+    after: str = "",
+    h1: str = "Council approves budget after long debate",
+) -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in ARTICLE_PARAGRAPHS)
+    return (
+        f"<!doctype html><html lang='en'><head><title>{h1} | Town Gazette</title>{head}</head>"
+        f"<body><header class='site-header'><a href='/'>Town Gazette</a></header>"
+        f"<main><article>{before}<h1>{h1}</h1>"
+        f"<div class='article-body'>{paragraphs}{inside}</div>{after}</article></main>"
+        "<footer><p>Copyright Town Gazette. All rights reserved, see our terms of use.</p>"
+        "</footer></body></html>"
+    )
+
+
+def paragraphs(body: str) -> list[str]:
+    return body.split("\n\n")
+
+
+# ----------------------------------------------------------------------------- the seed page
+
+LATEST = [
+    ("The Use of the Oreshnik Missile and a New Phase of Escalation Around Ukraine", "09.Jan.2026"),
+    ("Solidarity Deferred: Croatia and Romania's Dangerous Retreat", "08.Jan.2026"),
+    ("Azerbaijan's Eurasian Initiative: Ambitions, Challenges, and Doubts", "07.Jan.2026"),
+    ("The Great Rotation: Personnel Reshuffles in Ukraine's Leadership", "06.Jan.2026"),
+]
+SEED_PARAGRAPHS = (
+    "In early December 2025, China and Russia conducted their third joint anti-missile "
+    "exercises on Russian territory, signaling further consolidation of their military "
+    "cooperation.",
+    "Joint anti-air and anti-missile exercises are far from a routine measure. They symbolize "
+    "deep technical and organizational integration, and a rehearsal for joint defense.",
+    "The strengthening of Sino-Russian anti-missile coordination carries several potential "
+    "consequences:",
+    "Thus, Moscow and Beijing appear determined to deepen trust, refine real mechanisms of "
+    "joint defense, and respond to intensifying Western defense initiatives.",
+)
+SEED_BULLETS = (
+    "Reduced strategic vulnerability: joint missile defense is an insurance policy against "
+    "unpredictable actions by third states.",
+    "Increased geopolitical tension: these joint drills are perceived as a challenge to the "
+    "West and may accelerate an arms race.",
+    "A new format of multi-polar security: Moscow and Beijing signal that they intend to act "
+    "as a collective balancing force.",
+)
+
+
+def seed_page() -> str:
+    p = SEED_PARAGRAPHS
+    bullets = "".join(
+        f"<li><b>{b.split(':')[0]}:</b>{b.split(':', 1)[1]}</li>" for b in SEED_BULLETS
+    )
+    latest = "".join(
+        f"<div class='item'><a href='/news/{i}'>{title}</a><div class='when'>{day}</div></div>"
+        for i, (title, day) in enumerate(LATEST)
+    )
+    return f"""<!doctype html><html lang="en"><head>
+    <title>Moscow and Beijing Conduct New Air-Defense Drills - Caucasus Watch</title>
+    <meta property="og:site_name" content="Caucasus Watch">
+    <meta property="og:title" content="Moscow and Beijing Conduct New Air-Defense Drills">
+    </head><body>
+    <div class="top"><ul class="menu"><li><a href="/">Home</a></li><li><a href="/n">News</a>
+    </li><li><a href="/a">Analysis</a></li></ul></div>
+    <div class="wrap"><div class="col-main">
+      <h1>Moscow and Beijing Conduct New Air-Defense Drills</h1>
+      <div class="txt">
+        <p>{p[0]}</p><p>{p[1]}</p><p>{p[2]}</p><ul>{bullets}</ul><p>{p[3]}</p>
+      </div>
+    </div>
+    <div class="col-side"><h3>Latest news</h3>{latest}</div></div>
+    <div class="bottom">14 Jan 2026</div>
+    </body></html>"""
+
+
+def test_seed_page_body_keeps_article_and_bullets_but_not_latest_news() -> None:
+    article = extract(seed_page(), "https://caucasuswatch.example/news/drills", now=NOW)
+    for text in SEED_PARAGRAPHS:
+        assert text in article.body
+    for bullet in SEED_BULLETS:
+        assert f"- {bullet}" in article.body
+    for title, day in LATEST:
+        assert title not in article.body
+        assert day not in article.body
+    assert "Latest news" not in article.body
+    assert article.body.index(SEED_PARAGRAPHS[2]) < article.body.index(SEED_BULLETS[0])
+    assert article.body.index(SEED_BULLETS[-1]) < article.body.index(SEED_PARAGRAPHS[3])
+    assert article.title == "Moscow and Beijing Conduct New Air-Defense Drills"
+
+
+def test_latest_list_inside_the_article_container_is_dropped() -> None:
+    latest = "<h4>Latest news</h4>" + "".join(
+        f"<div><a href='/n/{i}'>{title}</a><span>{day}</span></div>"
+        for i, (title, day) in enumerate(LATEST)
+    )
+    article = extract(article_page(inside=latest), "https://gazette.example/a", now=NOW)
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+
+
+# ----------------------------------------------------------------------------- body boilerplate
+
+BOILERPLATE = {
+    "nav": "<nav><a href='/a'>World</a> <a href='/b'>Politics</a> Navigation menu here</nav>",
+    "share box": "<div class='share-buttons'>Share this article on Facebook or by email</div>",
+    "cookie banner": "<div id='cookie-consent'>We use cookies to improve your experience.</div>",
+    "figcaption": "<figure><img src='x.jpg'><figcaption>The old bridge at dawn. Photo: "
+    "J. Smith</figcaption></figure>",
+    "image credit": "<p class='image-credit'>Photo: Jane Doe / Agency Pictures Limited</p>",
+    "comments": "<section class='comments'><p>Great article, I fully agree with the mayor on "
+    "this one, thanks for writing!</p></section>",
+    "related list": "<ul><li><a href='/x'>Bridge repairs delayed again</a></li><li><a "
+    "href='/y'>Mayor faces critics at the town hall</a></li><li><a href='/z'>What the new tax "
+    "means for you</a></li></ul>",
+    "read more line": "<p>Read more: <a href='/older'>How the bridge was built in 1902 by the "
+    "town engineers</a></p>",
+    "newsletter prompt": "<div class='newsletter-signup'><h3>Get our newsletter</h3><p>Sign up "
+    "for the morning briefing, delivered free every day.</p></div>",
+    "advert": "<div class='ad-slot'>Advertisement</div><div class='ad'>Buy cheap flights "
+    "today with our partner offers</div>",
+    "ad label": "<div>Advertisement</div>",
+    "byline only": "<div class='byline'>By Jane Doe, Senior Reporter</div>",
+    "date stamp": "<p>Updated 14.01.2026, 10:42</p>",
+    "script and style": "<script>var tracking = 'should not appear in text';</script><style>"
+    ".x{color:red}</style><noscript>Enable JavaScript to see comments</noscript>",
+    "form": "<form><label>Your email</label><input name='e'><button>Subscribe now</button></form>",
+    "iframe and svg": "<iframe src='https://video.example'>Video frame text</iframe><svg>"
+    "<text>Icon label text</text></svg>",
+    "aside": "<aside><p>Most read: the ten best cafes in town, ranked by our readers.</p></aside>",
+    "embedded tweet": "<blockquote class='twitter-tweet'><p>Big night at the council! "
+    "#budget</p>— Someone (@someone)</blockquote>",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BOILERPLATE))
+def test_boilerplate_inside_article_is_removed(kind: str) -> None:
+    snippet = BOILERPLATE[kind]
+    article = extract(article_page(inside=snippet), "https://gazette.example/a", now=NOW)
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS), kind
+
+
+def test_header_footer_and_navigation_outside_article_are_not_body() -> None:
+    article = extract(article_page(), "https://gazette.example/a", now=NOW)
+    assert "Town Gazette" not in article.body
+    assert "Copyright" not in article.body
+    assert article.provenance["body"].startswith("generic:")
+
+
+def test_subheadings_lists_and_quotes_kept_in_reading_order() -> None:
+    inside = (
+        "<h2>What happens next</h2><p>The plan goes to the regional office, which has sixty days "
+        "to approve or reject the budget, officials said.</p>"
+        "<ul><li>Bridge repair: two million</li><li>School roof: half a million</li></ul>"
+        "<blockquote><p>We finally have a plan that the town can afford, and it is fair.</p>"
+        "</blockquote><p>The meeting ended shortly before midnight, and the chamber emptied "
+        "quickly.</p>"
+    )
+    body = extract(article_page(inside=inside), "https://gazette.example/a", now=NOW).body
+    order = [
+        P3,
+        "What happens next",
+        "- Bridge repair: two million\n- School roof: half a million",
+        "We finally have a plan",
+        "The meeting ended",
+    ]
+    positions = [body.index(piece) for piece in order]
+    assert positions == sorted(positions)
+
+
+def test_whitespace_collapsed_and_paragraphs_separated_by_one_blank_line() -> None:
+    inside = "<p>  A   spaced\n\n   out <b>para</b>graph that is long enough to count here.  </p>"
+    body = extract(article_page(inside=inside), "https://gazette.example/a", now=NOW).body
+    assert "A spaced out paragraph that is long enough to count here." in paragraphs(body)
+    assert "\n\n\n" not in body
+
+
+def test_br_line_breaks_do_not_glue_words() -> None:
+    inside = "<p>First line of the statement<br>second line of the statement, quoted.</p>"
+    body = extract(article_page(inside=inside), "https://gazette.example/a", now=NOW).body
+    assert "First line of the statement second line of the statement, quoted." in body
+
+
+def test_lead_above_the_body_is_included_first() -> None:
+    lead = (
+        "<p class='article-lead'>The town will spend more on roads and less on parks next year, "
+        "after a close vote.</p>"
+    )
+    page = article_page(before=lead).replace("</h1>", "</h1>" + lead, 1).replace(lead, "", 1)
+    body = extract(page, "https://gazette.example/a", now=NOW).body
+    assert paragraphs(body)[0].startswith("The town will spend more on roads")
+    assert paragraphs(body)[1:] == list(ARTICLE_PARAGRAPHS)
+
+
+def test_article_split_into_chunks_is_joined() -> None:
+    chunks = "".join(
+        f"<div class='chunk'><div class='text'><p>{p}</p><p>{p} Again, said the clerk.</p></div>"
+        "</div><div class='ad-wrapper'>Advertisement</div>"
+        for p in ARTICLE_PARAGRAPHS
+    )
+    page = (
+        "<html><head><title>Budget | Gazette</title></head><body><article><h1>Budget</h1>"
+        f"<div class='chunks'>{chunks}</div></article></body></html>"
+    )
+    body = extract(page, "https://gazette.example/a", now=NOW).body
+    for p in ARTICLE_PARAGRAPHS:
+        assert p in body
+    assert "Advertisement" not in body
+
+
+def test_second_article_below_the_main_one_is_left_out() -> None:
+    other = "".join(
+        f"<p>Other story paragraph {i}: the football club won again on Saturday, with three "
+        "goals in the second half, and the fans celebrated long into the night.</p>"
+        for i in range(6)
+    )
+    page = article_page(
+        head="<meta property='og:title' content='Council approves budget after long debate'>",
+        after="",
+    ).replace(
+        "</main>",
+        f"<article class='next'><h1>Club wins again</h1><div class='article-body'>{other}</div>"
+        "</article></main>",
+    )
+    body = extract(page, "https://gazette.example/a", now=NOW).body
+    assert paragraphs(body) == list(ARTICLE_PARAGRAPHS)
+
+
+def test_body_from_jsonld_when_markup_holds_only_a_teaser() -> None:
+    full = " ".join([P1, P2, P3, P1, P2, P3])
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Budget", '
+        f'"articleBody": "{full}"}}</script>'
+    )
+    page = (
+        f"<html><head>{head}</head><body><article><h1>Budget</h1><p>{P1}</p>"
+        "<div class='paywall'>Subscribe to read more</div></article></body></html>"
+    )
+    article = extract(page, "https://gazette.example/a", now=NOW)
+    assert article.provenance["body"] == "json-ld:articleBody"
+    assert P3 in article.body
+
+
+def test_page_without_content_records_an_error() -> None:
+    article = extract("<html><body><nav><a href='/'>Home</a></nav></body></html>", None, now=NOW)
+    assert article.body == ""
+    assert article.errors["body"] == "no main content found"
+    assert article.errors["title"] == "no title found"
+
+
+# ----------------------------------------------------------------------------- title
+
+
+@pytest.mark.parametrize(
+    ("signals", "expected", "source"),
+    [
+        (
+            TitleSignals(title_tag="Budget approved | Town Gazette", site_names=("Town Gazette",)),
+            "Budget approved",
+            "title-tag",
+        ),
+        (
+            TitleSignals(
+                title_tag="Budget approved - Politics - Town Gazette", site_names=("Town Gazette",)
+            ),
+            "Budget approved",
+            "title-tag",
+        ),
+        (
+            TitleSignals(title_tag="Town Gazette: Budget approved", site_names=("Town Gazette",)),
+            "Budget approved",
+            "title-tag",
+        ),
+        (
+            TitleSignals(
+                og="Budget approved – gazette.example", site_names=("www.gazette.example",)
+            ),
+            "Budget approved",
+            "og:title",
+        ),
+        (
+            TitleSignals(og="Budget approved | Gazette | 14.01.2026", site_names=("Gazette",)),
+            "Budget approved",
+            "og:title",
+        ),
+        (
+            TitleSignals(og="Budget approved - Politics", h1="Budget approved"),
+            "Budget approved",
+            "og:title",
+        ),
+        (
+            TitleSignals(og="Town Gazette", h1="Budget approved", site_names=("Town Gazette",)),
+            "Budget approved",
+            "h1",
+        ),
+        (
+            TitleSignals(jsonld="Budget: the vote", twitter="Budget (tw)", h1="Budget h1"),
+            "Budget: the vote",
+            "json-ld:headline",
+        ),
+        (
+            TitleSignals(h1="Inflation: what it means for you", title_tag="x"),
+            "Inflation: what it means for you",
+            "h1",
+        ),
+    ],
+)
+def test_title_signals(signals: TitleSignals, expected: str, source: str) -> None:
+    assert choose_title(signals) == (expected, source)
+
+
+def test_title_from_page_prefers_og_title_and_strips_site() -> None:
+    head = (
+        "<meta property='og:site_name' content='Town Gazette'>"
+        "<meta property='og:title' content='Budget approved after debate | Town Gazette'>"
+    )
+    article = extract(article_page(head=head), "https://gazette.example/a", now=NOW)
+    assert article.title == "Budget approved after debate"
+    assert article.provenance["title"] == "og:title"
+
+
+def test_title_falls_back_to_h1_near_the_body_then_title_tag() -> None:
+    page = article_page().replace(
+        "<header class='site-header'>", "<header class='site-header'><h1>Town Gazette</h1>"
+    )
+    article = extract(page, "https://gazette.example/a", now=NOW)
+    assert article.title == "Council approves budget after long debate"
+    assert article.provenance["title"] == "h1"
+    no_h1 = article_page().replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    article = extract(no_h1, "https://gazette.example/a", now=NOW)
+    assert article.title == "Council approves budget after long debate"
+    assert article.provenance["title"] == "title-tag"
+
+
+def test_jsonld_headline_entities_are_decoded() -> None:
+    head = (
+        '<script type="application/ld+json">'
+        '{"@type":"NewsArticle","headline":"R&uuml;ckbau &amp; mehr"}</script>'
+    )
+    article = extract(article_page(head=head), "https://gazette.example/a", now=NOW)
+    assert article.title == "Rückbau & mehr"
+
+
+# ----------------------------------------------------------------------------- url and metadata
+
+
+@pytest.mark.parametrize(
+    ("head", "url", "expected", "source"),
+    [
+        (
+            "<link rel='canonical' href='/news/budget'>",
+            "https://www.gazette.example/a?utm=1",
+            "https://www.gazette.example/news/budget",
+            "canonical",
+        ),
+        (
+            "<link rel='canonical' href='https://m.gazette.example/b'>",
+            "https://www.gazette.example/b",
+            "https://m.gazette.example/b",
+            "canonical",
+        ),
+        (
+            "<link rel='canonical' href='https://other.example/b'>",
+            "https://gazette.example/b",
+            "https://gazette.example/b",
+            "given",
+        ),
+        (
+            "<meta property='og:url' content='https://gazette.example/c'>",
+            "https://gazette.example/c?x",
+            "https://gazette.example/c",
+            "og:url",
+        ),
+        (
+            "<link rel='canonical' href='https://news.bbc.co.uk/x'>",
+            "https://www.bbc.co.uk/y",
+            "https://news.bbc.co.uk/x",
+            "canonical",
+        ),
+        (
+            "<link rel='canonical' href='https://evil.co.uk/x'>",
+            "https://www.bbc.co.uk/y",
+            "https://www.bbc.co.uk/y",
+            "given",
+        ),
+        ("", None, None, "given"),
+    ],
+)
+def test_canonical_url(head: str, url: str | None, expected: str | None, source: str) -> None:
+    article = extract(article_page(head=head), url, now=NOW)
+    assert article.url == expected
+    assert article.provenance["url"] == source
+
+
+def test_metadata_fields() -> None:
+    head = (
+        "<meta name='description' content='The council approved the budget.'>"
+        "<meta property='og:image' content='/img/bridge.jpg'>"
+        '<script type="application/ld+json">{"@context":"https://schema.org","@graph":['
+        '{"@type":"WebSite","name":"Gazette"},'
+        '{"@type":"NewsArticle","headline":"Budget","datePublished":"2026-01-09T08:30:00+01:00",'
+        '"dateModified":"2026-01-10T09:00:00+01:00",'
+        '"author":[{"@type":"Person","name":"Jane Doe"},{"@type":"Person","name":"Max Roe"}]}]}'
+        "</script>"
+    )
+    article = extract(article_page(head=head), "https://gazette.example/news/a", now=NOW)
+    assert article.authors == ("Jane Doe", "Max Roe")
+    assert article.description == "The council approved the budget."
+    assert article.image == "https://gazette.example/img/bridge.jpg"
+    assert article.language == "en"
+    assert article.published is not None
+    assert article.published.isoformat() == "2026-01-09T08:30:00+01:00"
+    assert article.date_precision == "datetime"
+    assert article.provenance["published"].startswith("json-ld")
+
+
+def test_language_from_header_and_og_locale() -> None:
+    page = article_page().replace("<html lang='en'>", "<html>")
+    article = extract(page, None, headers={"Content-Language": "de-AT"}, now=NOW)
+    assert article.language == "de-AT"
+    page = page.replace("<head>", "<head><meta property='og:locale' content='fr_FR'>")
+    assert extract(page, None, now=NOW).language == "fr-FR"
+
+
+def test_authors_from_meta_and_rel_author() -> None:
+    meta = extract(
+        article_page(head="<meta name='author' content='Jane Doe, Max Roe'>"), None, now=NOW
+    )
+    assert meta.authors == ("Jane Doe", "Max Roe")
+    rel = article_page(inside="<a rel='author' href='/jane'>Jane Doe</a>")
+    assert extract(rel, None, now=NOW).authors == ("Jane Doe",)
+
+
+def test_missing_date_is_recorded() -> None:
+    article = extract(article_page(), "https://gazette.example/a", now=NOW)
+    assert article.published is None
+    assert article.errors["published"] == "no date found"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        '{"@type": "NewsArticle", "headline": "A",}',
+        '<!-- {"@type": "NewsArticle", "headline": "A"} -->',
+        '//<![CDATA[\n{"@type": "NewsArticle", "headline": "A"}\n//]]>',
+        '{"@type": "WebSite", "name": "x"}\n{"@type": "NewsArticle", "headline": "A"}',
+        '[{"@type": "NewsArticle", "headline": "A"}]',
+        '{"@graph": [{"@type": "NewsArticle", "headline": "A"}]}',
+        '{"@type": "NewsArticle", "headline": "line\nbreak A"}',
+    ],
+)
+def test_jsonld_is_read_leniently(script: str) -> None:
+    objects = parse_jsonld(script)
+    assert any(o.get("@type") == "NewsArticle" for o in objects)
+
+
+def test_invalid_jsonld_is_skipped() -> None:
+    assert parse_jsonld("{not json at all") == []
+    head = '<script type="application/ld+json">{broken</script>'
+    article = extract(article_page(head=head), "https://gazette.example/a", now=NOW)
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+
+
+# ----------------------------------------------------------------------------- per-site rules
+
+
+def test_rules_take_precedence_field_by_field() -> None:
+    inside = "<p class='stamp'><time datetime='2026-01-09'>9 January</time></p>"
+    page = article_page(inside=inside).replace("<h1>", "<h1 class='headline'>")
+    rules = SiteRules(title="h1.headline", published="p.stamp time", body="div.article-body p")
+    article = extract(page, "https://gazette.example/a", rules=rules, now=NOW)
+    assert article.title == "Council approves budget after long debate"
+    assert article.provenance["title"] == "rule:h1.headline"
+    assert article.published is not None and article.published.date().isoformat() == "2026-01-09"
+    assert article.date_precision == "date"
+    assert article.provenance["published"] == "rule:p.stamp time"
+    assert article.provenance["body"] == "rule:div.article-body p"
+    assert paragraphs(article.body)[:3] == list(ARTICLE_PARAGRAPHS)
+    assert article.errors == {}
+
+
+def test_rule_date_format_and_timezone() -> None:
+    inside = "<span class='when'>09.Jan.2026 14:30</span>"
+    rules = SiteRules(published="span.when", date_format="%d.%b.%Y %H:%M", timezone="Europe/Berlin")
+    article = extract(article_page(inside=inside), None, rules=rules, now=NOW)
+    assert article.published is not None
+    assert article.published.isoformat() == "2026-01-09T14:30:00+01:00"
+
+
+def test_rules_that_match_nothing_fall_back_and_say_so() -> None:
+    rules = SiteRules(title="h1.nope", published="time.nope", body="div.x")
+    article = extract(article_page(), "https://gazette.example/a", rules=rules, now=NOW)
+    assert article.errors["body"] == "selector 'div.x' matched nothing; used generic extractor"
+    assert article.errors["title"] == "selector 'h1.nope' matched nothing; used generic extractor"
+    assert article.errors["published"].startswith("selector 'time.nope' matched nothing")
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+    assert article.provenance["body"].startswith("generic:")
+    assert article.title == "Council approves budget after long debate"
+
+
+def test_rule_date_that_does_not_parse_is_recorded() -> None:
+    rules = SiteRules(published="div.article-body p")
+    article = extract(article_page(), None, rules=rules, now=NOW)
+    assert "which is not a date; used generic extractor" in article.errors["published"]
+
+
+def test_invalid_rule_selector_is_recorded_not_raised() -> None:
+    article = extract(article_page(), None, rules=SiteRules(body="div[[["), now=NOW)
+    assert article.errors["body"].startswith("invalid selector 'div[[['")
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+
+
+def test_exclude_rules_remove_nodes_before_body_detection() -> None:
+    inside = (
+        "<p class='promo-note'>This long promotional note is written like a paragraph, "
+        "with commas, and should be removed by the exclude rule.</p>"
+    )
+    rules = SiteRules(exclude=("p.promo-note",))
+    article = extract(article_page(inside=inside), None, rules=rules, now=NOW)
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+
+
+def test_unknown_timezone_is_recorded() -> None:
+    article = extract(article_page(), None, rules=SiteRules(timezone="Mars/Olympus"), now=NOW)
+    assert article.errors["timezone"] == "unknown timezone 'Mars/Olympus'; used UTC"
+
+
+# ----------------------------------------------------------------------------- input
+
+
+def test_bytes_input_is_decoded() -> None:
+    page = article_page(h1="Grüße aus Köln: Haushalt beschlossen").encode("utf-8")
+    article = extract(
+        page, None, headers={"content-type": "text/html; charset=iso-8859-1"}, now=NOW
+    )
+    assert article.title == "Grüße aus Köln: Haushalt beschlossen"
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+
+
+def test_bytes_in_a_legacy_charset() -> None:
+    page = article_page(head="<meta charset='windows-1252'>", h1="Café “crème” débat")
+    article = extract(page.encode("cp1252"), None, now=NOW)
+    assert article.title == "Café “crème” débat"
+
+
+@pytest.mark.parametrize("empty", [b"", "", "   \n", b"\xef\xbb\xbf"])
+def test_empty_input_gives_an_article_with_an_error(empty: str | bytes) -> None:
+    article = extract(empty, "https://gazette.example/a", now=NOW)
+    assert article.body == ""
+    assert article.title is None
+    assert article.url == "https://gazette.example/a"
+    assert "document" in article.errors
+
+
+@pytest.mark.parametrize(
+    "junk",
+    ["not html at all", "<<<>>>", "<html><body></body>", "\x00\x01binary", "<p>only</p>" * 3],
+)
+def test_odd_input_never_raises(junk: str) -> None:
+    article = extract(junk, None, now=NOW)
+    assert isinstance(article.body, str)
+
+
+def test_wrong_input_type_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="str or bytes"):
+        extract(12345, None)  # type: ignore[arg-type]
