@@ -28,7 +28,8 @@ from .extract import decode_html, extract
 from .fetch import Fetcher
 from .lock import RunLock
 from .models import Article, Listing, ListingItem, Page, SiteRules, Validators
-from .pipeline import RunOptions, RunReport, SourceReport, crawl, run
+from .pipeline import RunOptions, crawl, run
+from .report import RunReport, SourceReport
 from .store import Store
 from .urls import normalize_url
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -19,8 +20,9 @@ from .errors import EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ScraperError
 from .extract import extract as extract_article
 from .health import TABLE_COLUMNS, source_health
 from .logs import log_fetch_event, setup_logging
-from .pipeline import RunOptions, RunReport, run
+from .pipeline import RunOptions, run
 from .render import Progress, article_json, explanation, json_lines, run_report, table
+from .report import RunReport
 from .schedule import Controls, Daemon, DaemonOptions, serve
 from .store import Store
 
@@ -123,8 +125,10 @@ def demo_command(db: str, port: int, quiet: bool) -> None:
     problems = demo_site.check_rows(demo_site.expectations(), rows)
     for problem in problems:
         click.echo(f"check failed: {problem}", err=True)
-    click.echo(f"{len(rows)} articles in {db}; {report.summary()}; "
-               f"{'all' if not problems else 'NOT all'} checked against the expected results")
+    click.echo(
+        f"{len(rows)} articles in {db}; {report.summary()}; "
+        f"{'all' if not problems else 'NOT all'} checked against the expected results"
+    )
     sys.exit(report.exit_code or (EXIT_PARTIAL if problems else 0))
 
 
@@ -217,10 +221,15 @@ def status_command(config_path: str, db: str, as_json: bool) -> None:
 def _run(config: Config, db: str, options: RunOptions, quiet: bool) -> RunReport:
     show = not quiet and sys.stdout.isatty()
     progress = Progress(enabled=show)
-    options = dataclasses.replace(options, progress=progress, on_fetch_event=log_fetch_event)
+    stop = threading.Event()  # SIGTERM: stop taking work, finish within the grace period
+    options = dataclasses.replace(
+        options, progress=progress, on_fetch_event=log_fetch_event, stop=stop
+    )
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
         report = run(config, db, options)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         progress.close()
     if show:
         click.echo(run_report(report))

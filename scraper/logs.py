@@ -38,10 +38,11 @@ def setup_logging(verbosity: int, fmt: str = "text") -> None:
         handler.setFormatter(JSONFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger = logging.getLogger("scraper")
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
+    for name, floor in (("scraper", level), ("apscheduler", max(level, logging.INFO))):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(floor)
+        logger.propagate = False
 
 
 def log_fetch_event(event: FetchEvent) -> None:

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,10 +21,6 @@ from typing import Any, TypeVar
 from .config import Config, Source
 from .discover import LinkRules, parse_feed, parse_listing, parse_sitemap
 from .errors import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_PARTIAL,
     FetchError,
     NotHTML,
     RobotsDisallowed,
@@ -34,7 +30,8 @@ from .extract import decode_html, extract
 from .fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchEvent
 from .lock import RunLock
 from .models import Article, Listing, ListingItem, Page, Validators
-from .source_runs import SourceRun, record_source_runs
+from .report import ArticleEvent, RunReport, Tally
+from .source_runs import record_source_runs
 from .store import FetchRecord, Store
 from .urls import host_of, normalize_url, same_site
 
@@ -42,19 +39,7 @@ log = logging.getLogger("scraper")
 _T = TypeVar("_T")
 
 MAX_SITEMAP_DOCUMENTS = 20
-MAX_ERRORS_KEPT = 5
 STOP_POLL = 0.1  # seconds between looks at RunOptions.stop
-OUTCOMES = ("new", "updated", "unchanged", "duplicate", "fresh", "skipped", "failed")
-
-
-@dataclass(frozen=True)
-class ArticleEvent:
-    """One article handled, for progress displays."""
-
-    source: str
-    url: str
-    outcome: str  # one of OUTCOMES
-    message: str = ""
 
 
 def _utc_now() -> datetime:
@@ -76,117 +61,6 @@ class RunOptions:
     grace: float = 30.0
 
 
-@dataclass
-class _Tally:
-    """Counts for one source, filled in while it runs."""
-
-    name: str
-    pages_ok: int = 0
-    pages_failed: int = 0
-    found: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
-    errors: list[str] = field(default_factory=list)
-    finished_at: datetime | None = None
-    interrupted: bool = False  # stopped before its work was done
-
-    def error(self, message: str) -> None:
-        if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append(message)
-
-    def source_run(self, run_id: int, started_at: datetime) -> SourceRun:
-        report = self.report()
-        cut = self.interrupted or self.finished_at is None
-        return SourceRun(
-            source=self.name,
-            status="interrupted" if cut else report.status,
-            started_at=started_at,
-            finished_at=self.finished_at,
-            run_id=run_id,
-            counts=report.counts,
-            found=self.found,
-            pages_ok=self.pages_ok,
-            pages_failed=self.pages_failed,
-            error=self.errors[0] if self.errors else None,
-        )
-
-    def report(self) -> SourceReport:
-        return SourceReport(
-            name=self.name,
-            pages_ok=self.pages_ok,
-            pages_failed=self.pages_failed,
-            found=self.found,
-            counts=dict(self.counts),
-            errors=tuple(self.errors),
-        )
-
-
-@dataclass(frozen=True)
-class SourceReport:
-    """What one source's run did."""
-
-    name: str
-    pages_ok: int
-    pages_failed: int
-    found: int
-    counts: dict[str, int]
-    errors: tuple[str, ...]
-
-    @property
-    def status(self) -> str:
-        if self.pages_ok == 0:
-            return "failed"
-        if self.pages_failed or self.counts["failed"] or not self.found:
-            return "partial"
-        return "ok"
-
-
-@dataclass(frozen=True)
-class RunReport:
-    """What a whole run did; ``exit_code`` is what ``scraper run`` exits with."""
-
-    run_id: int
-    sources: tuple[SourceReport, ...]
-    interrupted: bool = False  # stopped (RunOptions.stop) before all work was done
-
-    @property
-    def status(self) -> str:
-        if self.interrupted:
-            return "interrupted"
-        statuses = {s.status for s in self.sources}
-        if statuses <= {"ok"}:
-            return "ok"
-        if statuses == {"failed"}:
-            return "failed"
-        return "partial"
-
-    @property
-    def exit_code(self) -> int:
-        codes = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_INTERRUPTED}
-        return codes.get(self.status, EXIT_FAILED)
-
-    def totals(self) -> dict[str, int]:
-        totals = dict.fromkeys(OUTCOMES, 0)
-        for source in self.sources:
-            for key, value in source.counts.items():
-                totals[key] += value
-        return totals
-
-    def summary(self) -> str:
-        """One line: what was stored, and which sources failed and why."""
-        t = self.totals()
-        line = (
-            f"run {self.run_id} {self.status}: {t['new']} new, {t['updated']} updated, "
-            f"{t['unchanged'] + t['fresh']} unchanged, {t['duplicate']} duplicates, "
-            f"{t['skipped']} skipped, {t['failed']} failed"
-        )
-        problems = [
-            f"{s.name} {s.status}" + (f" ({s.errors[0]})" if s.errors else "")
-            for s in self.sources
-            if s.status != "ok"
-        ]
-        return line + ("; " + "; ".join(problems) if problems else "")
-
-
 def run(config: Config, db_path: str | Path, options: RunOptions | None = None) -> RunReport:
     """Run the configured sources once against the database at ``db_path``.
 
@@ -205,7 +79,7 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
     sources = _select(config, options.sources)
     run_id = store.start_run([s.name for s in sources], pid=os.getpid())
     started_at = options.now()
-    tallies = [_Tally(s.name) for s in sources]
+    tallies = [Tally(s.name) for s in sources]
     status, error, raised = "interrupted", None, False
     try:
         async with Fetcher(config.fetch, on_event=options.on_fetch_event) as fetcher:
@@ -265,7 +139,7 @@ class _Job:
         self.run_id = run_id
         self.options = options
 
-    async def source(self, source: Source, tally: _Tally) -> None:
+    async def source(self, source: Source, tally: Tally) -> None:
         for host in source.domains:
             self.fetcher.set_host_policy(host, delay=source.delay, concurrency=source.concurrency)
         items = await self.discover(source, tally)
@@ -294,7 +168,7 @@ class _Job:
 
     # -- discovery ---------------------------------------------------------------------
 
-    async def discover(self, source: Source, tally: _Tally) -> list[ListingItem]:
+    async def discover(self, source: Source, tally: Tally) -> list[ListingItem]:
         rules = LinkRules(
             domains=source.domains,
             selector=source.link_selector,
@@ -324,7 +198,7 @@ class _Job:
         start: str,
         rules: LinkRules,
         items: dict[str, ListingItem],
-        tally: _Tally,
+        tally: Tally,
     ) -> None:
         url: str | None = start
         visited: set[str] = set()
@@ -349,7 +223,7 @@ class _Job:
             url = listing.next_url
 
     async def sitemaps(
-        self, source: Source, rules: LinkRules, items: dict[str, ListingItem], tally: _Tally
+        self, source: Source, rules: LinkRules, items: dict[str, ListingItem], tally: Tally
     ) -> None:
         pending, seen = list(source.sitemaps), set(source.sitemaps)
         while pending and len(seen) <= MAX_SITEMAP_DOCUMENTS and not self.stopping:
@@ -371,7 +245,7 @@ class _Job:
                     pending.append(child)
 
     def parse(
-        self, source: Source, page: Page, tally: _Tally, parser: Callable[[Page], _T]
+        self, source: Source, page: Page, tally: Tally, parser: Callable[[Page], _T]
     ) -> _T | None:
         try:
             return parser(page)
@@ -406,7 +280,7 @@ class _Job:
         source: Source,
         url: str,
         kind: str,
-        tally: _Tally,
+        tally: Tally,
         accept: tuple[str, ...] = HTML_TYPES,
     ) -> Page | None:
         try:
@@ -422,7 +296,7 @@ class _Job:
         return page
 
     def record_page(self, source: Source, page: Page, kind: str) -> None:
-        self.store.record_fetch(
+        self.record(
             FetchRecord(
                 run_id=self.run_id,
                 source=source.name,
@@ -440,7 +314,7 @@ class _Job:
 
     def record_error(self, source: Source, url: str, kind: str, exc: FetchError) -> None:
         skipped = isinstance(exc, RobotsDisallowed | NotHTML)
-        self.store.record_fetch(
+        self.record(
             FetchRecord(
                 run_id=self.run_id,
                 source=source.name,
@@ -454,9 +328,30 @@ class _Job:
             )
         )
 
+    def record(self, record: FetchRecord) -> None:
+        """Store one fetch and log it as one event line (source, URL, status, timing)."""
+        self.store.record_fetch(record)
+        log.info(
+            "fetch %s %s %s %s %s%s",
+            record.source,
+            record.kind,
+            record.outcome,
+            record.status if record.status is not None else "-",
+            record.url,
+            f" ({record.elapsed_ms} ms)" if record.elapsed_ms is not None else "",
+            extra={
+                "source": record.source,
+                "url": record.url,
+                "status": record.status,
+                "elapsed_ms": record.elapsed_ms,
+                "outcome": record.outcome,
+                "kind": record.kind,
+            },
+        )
+
     # -- articles ----------------------------------------------------------------------
 
-    async def article(self, source: Source, item: ListingItem, tally: _Tally) -> None:
+    async def article(self, source: Source, item: ListingItem, tally: Tally) -> None:
         outcome, message = await self._article(source, item)
         tally.counts[outcome] += 1
         if outcome == "failed":

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from .models import Article
-from .pipeline import ArticleEvent, RunReport
+from .report import ArticleEvent, RunReport
 
 
 def table(

@@ -18,6 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .blocks import BlockWalker, render
 from .clean import ClassCache
 from .filters import drop_furniture
+from .ldbody import ld_fallback, ld_filter
 
 __all__ = ["BodyResult", "find_body"]
 
@@ -33,9 +34,6 @@ _NEUTRAL_TEXT = 200  # a step that adds less text than this never stops the clim
 _MASS_SHARE = 0.5
 _BLOCKED = 1 << 30  # ... else at least this share of the added text must be paragraphs
 _MIN_KEPT = 0.3  # output shorter than this share of the region's paragraph text is suspect
-_LD_MIN = 300
-_LD_FACTOR = 2.0
-_LD_DOM_ENOUGH = 2500  # a page showing this much text has its body in the markup
 _COMMAS = (",", "،", "、", "，", "؛")
 _TAG_WEIGHT = {
     "article": 10,
@@ -113,17 +111,17 @@ def find_body(
     headline = _headline_node(scan.h1s, hints.headlines)
     top = _best(candidates, headline)
     if top is None:
-        return _from_jsonld(hints, "")
+        return _jsonld_body(hints, "")
     region = _expand(top, candidates, cache, headline)
     roots = _with_siblings(region, candidates)
     lead = _find_lead(roots[0], hints.description)
     headlines = hints.headlines
     if headline is not None:
         headlines = (*headlines, headline.text(deep=True))
-    text = _render(roots, lead, cache, headlines, use_classes=True)
+    text = _render(roots, lead, cache, headlines, hints, use_classes=True)
     if len(text) < region.mass * _MIN_KEPT:  # the class vocabulary misfired on this page
-        text = _render(roots, lead, cache, headlines, use_classes=False)
-    better = _from_jsonld(hints, text)
+        text = _render(roots, lead, cache, headlines, hints, use_classes=False)
+    better = _jsonld_body(hints, text)
     if better is not None:
         return better
     if not text:
@@ -136,15 +134,23 @@ def _render(
     lead: LexborNode | None,
     cache: ClassCache,
     headlines: tuple[str, ...],
+    hints: BodyHints,
     *,
     use_classes: bool,
 ) -> str:
     walker = BlockWalker(cache, use_classes=use_classes)
     if lead is not None:
         walker.walk_root(lead)
+    protected = len(walker.blocks)
     for root in roots:
         walker.walk_root(root)
-    return render(drop_furniture(walker.blocks, headlines))
+    blocks = ld_filter(walker.blocks, hints.ld_body, protected)
+    return render(drop_furniture(blocks, headlines))
+
+
+def _jsonld_body(hints: BodyHints, dom_text: str) -> BodyResult | None:
+    text = ld_fallback(hints.ld_body, dom_text, hints.description)
+    return BodyResult(text, "json-ld:articleBody") if text else None
 
 
 @dataclass
@@ -350,23 +356,6 @@ def _with_siblings(top: _Candidate, candidates: dict[int, _Candidate]) -> list[L
         elif sibling.tag == "p" and _good_paragraph(sibling):
             roots.append(sibling)
     return roots
-
-
-def _from_jsonld(hints: BodyHints, dom_text: str) -> BodyResult | None:
-    """JSON-LD articleBody when the page's markup holds much less (a paywall, an app shell)."""
-    ld = hints.ld_body
-    if not ld or len(ld) < _LD_MIN or len(dom_text) > _LD_DOM_ENOUGH:
-        return None
-    if len(ld) < _LD_FACTOR * len(dom_text):
-        return None
-    if "<" in ld and ">" in ld:
-        ld = LexborHTMLParser(ld).text(deep=True, separator="\n")
-    paragraphs = [" ".join(p.split()) for p in ld.splitlines()]
-    text = "\n\n".join(p for p in paragraphs if p)
-    lead = hints.description
-    if lead and _key(lead)[:40] not in _key(text[:600]):
-        text = f"{lead}\n\n{text}"
-    return BodyResult(text, "json-ld:articleBody")
 
 
 def _good_paragraph(node: LexborNode) -> bool:

@@ -1,0 +1,133 @@
+"""What a run did, per source and in total: the counts, statuses and exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
+from .source_runs import SourceRun
+
+MAX_ERRORS_KEPT = 5
+OUTCOMES = ("new", "updated", "unchanged", "duplicate", "fresh", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class ArticleEvent:
+    """One article handled, for progress displays."""
+
+    source: str
+    url: str
+    outcome: str  # one of OUTCOMES
+    message: str = ""
+
+
+@dataclass
+class Tally:
+    """Counts for one source, filled in while it runs."""
+
+    name: str
+    pages_ok: int = 0
+    pages_failed: int = 0
+    found: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    errors: list[str] = field(default_factory=list)
+    finished_at: datetime | None = None
+    interrupted: bool = False  # stopped before its work was done
+
+    def error(self, message: str) -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(message)
+
+    def source_run(self, run_id: int, started_at: datetime) -> SourceRun:
+        report = self.report()
+        cut = self.interrupted or self.finished_at is None
+        return SourceRun(
+            source=self.name,
+            status="interrupted" if cut else report.status,
+            started_at=started_at,
+            finished_at=self.finished_at,
+            run_id=run_id,
+            counts=report.counts,
+            found=self.found,
+            pages_ok=self.pages_ok,
+            pages_failed=self.pages_failed,
+            error=self.errors[0] if self.errors else None,
+        )
+
+    def report(self) -> SourceReport:
+        return SourceReport(
+            name=self.name,
+            pages_ok=self.pages_ok,
+            pages_failed=self.pages_failed,
+            found=self.found,
+            counts=dict(self.counts),
+            errors=tuple(self.errors),
+        )
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What one source's run did."""
+
+    name: str
+    pages_ok: int
+    pages_failed: int
+    found: int
+    counts: dict[str, int]
+    errors: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        if self.pages_ok == 0:
+            return "failed"
+        if self.pages_failed or self.counts["failed"] or not self.found:
+            return "partial"
+        return "ok"
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a whole run did; ``exit_code`` is what ``scraper run`` exits with."""
+
+    run_id: int
+    sources: tuple[SourceReport, ...]
+    interrupted: bool = False  # stopped (RunOptions.stop) before all work was done
+
+    @property
+    def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
+        statuses = {s.status for s in self.sources}
+        if statuses <= {"ok"}:
+            return "ok"
+        if statuses == {"failed"}:
+            return "failed"
+        return "partial"
+
+    @property
+    def exit_code(self) -> int:
+        codes = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_INTERRUPTED}
+        return codes.get(self.status, EXIT_FAILED)
+
+    def totals(self) -> dict[str, int]:
+        totals = dict.fromkeys(OUTCOMES, 0)
+        for source in self.sources:
+            for key, value in source.counts.items():
+                totals[key] += value
+        return totals
+
+    def summary(self) -> str:
+        """One line: what was stored, and which sources failed and why."""
+        t = self.totals()
+        line = (
+            f"run {self.run_id} {self.status}: {t['new']} new, {t['updated']} updated, "
+            f"{t['unchanged'] + t['fresh']} unchanged, {t['duplicate']} duplicates, "
+            f"{t['skipped']} skipped, {t['failed']} failed"
+        )
+        problems = [
+            f"{s.name} {s.status}" + (f" ({s.errors[0]})" if s.errors else "")
+            for s in self.sources
+            if s.status != "ok"
+        ]
+        return line + ("; " + "; ".join(problems) if problems else "")
