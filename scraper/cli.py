@@ -69,14 +69,7 @@ def cli(verbose: int, log_format: str) -> None:
 
 
 @cli.command("run")
-@click.option(
-    "--config",
-    "config_path",
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="TOML file with the sources.",
-)
+@config_option
 @db_option
 @click.option("--source", "sources", multiple=True, help="Run only this source (repeatable).")
 @click.option(
@@ -109,12 +102,12 @@ def run_command(
 @click.option(
     "--port",
     type=int,
-    default=demo_site.PREFERRED_PORT,
-    show_default=True,
-    help="Port for the bundled site on 127.0.0.1 (0: any free port).",
+    default=None,
+    help=f"Port for the bundled site on 127.0.0.1 (default {demo_site.PREFERRED_PORT} "
+    "if free, else any; 0: any free port).",
 )
 @quiet_option
-def demo_command(db: str, port: int, quiet: bool) -> None:
+def demo_command(db: str, port: int | None, quiet: bool) -> None:
     """Serve the bundled sample news site on 127.0.0.1 and run the pipeline on it."""
     with demo_site.serve(port) as base_url:
         config = demo_site.config(base_url)

@@ -91,6 +91,7 @@ class Source:
     max_pages: int = 3  # listing pages followed per listing URL
     max_articles: int = 200  # article pages fetched per run
     refresh_after: float = 3600.0  # seconds before a stored article is fetched again
+    follow_links: bool = True  # also take article links from fetched article pages (1 level)
     delay: float = 1.0  # minimum seconds between requests to one host
     concurrency: int = 2  # requests in flight to one host
     schedule: Schedule = field(default_factory=lambda: Schedule.parse("every 15m"))
@@ -183,7 +184,7 @@ class _Reader:
             key = f"fetch.{name}"
             default = getattr(base, name)
             if isinstance(default, bool):
-                values[name] = self.typed(raw, name, key, bool, "true or false")
+                values[name] = self.flag(raw, name, "fetch", default)
             elif isinstance(default, str):
                 values[name] = self.text(raw[name], key)
             elif isinstance(default, int):
@@ -235,6 +236,7 @@ class _Reader:
             refresh_after=self.get_number(
                 raw, "refresh_after", key, float, defaults.refresh_after, 0
             ),
+            follow_links=self.flag(raw, "follow_links", key, defaults.follow_links),
             delay=self.get_number(raw, "delay", key, float, defaults.delay, 0),
             concurrency=self.get_number(raw, "concurrency", key, int, defaults.concurrency, 1),
             schedule=self.schedule(raw.get("schedule", "every 15m"), f"{key}.schedule"),
@@ -340,6 +342,11 @@ class _Reader:
             return default
         return self.number(raw[name], f"{key}.{name}", kind, minimum=minimum)
 
+    def flag(self, raw: Mapping[str, Any], name: str, key: str, default: bool) -> bool:
+        if name not in raw:
+            return default
+        return bool(self.typed(raw, name, f"{key}.{name}", bool, "true or false"))
+
     def optional(
         self, raw: Mapping[str, Any], name: str, key: str, convert: Callable[[Any, str], _T]
     ) -> _T | None:
@@ -350,6 +357,7 @@ _SOURCE_DEFAULT_KEYS = {
     "max_pages",
     "max_articles",
     "refresh_after",
+    "follow_links",
     "delay",
     "concurrency",
     "schedule",

@@ -149,13 +149,22 @@ class _Job:
                 f"no article links found in {tally.pages_ok} page(s); "
                 "check the source's URLs and [source.links] settings"
             )
-        queue: asyncio.Queue[ListingItem] = asyncio.Queue()
+        seen = {item.url for item in items}
+        queue: asyncio.Queue[tuple[ListingItem, bool]] = asyncio.Queue()
         for item in items[: source.max_articles]:
-            queue.put_nowait(item)
+            queue.put_nowait((item, source.follow_links))
+        budget = source.max_articles - queue.qsize()
 
         async def worker() -> None:
+            nonlocal budget
             while not queue.empty() and not self.stopping:
-                await self.article(source, queue.get_nowait(), tally)
+                item, follow = queue.get_nowait()
+                for link in await self.article(source, item, tally):
+                    if follow and budget > 0 and link.url not in seen:
+                        seen.add(link.url)
+                        queue.put_nowait((link, False))  # one level deep: no further
+                        budget -= 1
+                        tally.found += 1
 
         await asyncio.gather(*(worker() for _ in range(max(1, source.concurrency))))
         tally.finished_at = self.options.now()
@@ -169,14 +178,7 @@ class _Job:
     # -- discovery ---------------------------------------------------------------------
 
     async def discover(self, source: Source, tally: Tally) -> list[ListingItem]:
-        rules = LinkRules(
-            domains=source.domains,
-            selector=source.link_selector,
-            pattern=source.link_pattern,
-            next_selector=source.next_selector,
-            timezone=source.rules.timezone,
-            date_format=source.rules.date_format,
-        )
+        rules = _link_rules(source)
         items: dict[str, ListingItem] = {}
         for start in source.listings:
             await self.listing_pages(source, start, rules, items, tally)
@@ -351,36 +353,38 @@ class _Job:
 
     # -- articles ----------------------------------------------------------------------
 
-    async def article(self, source: Source, item: ListingItem, tally: Tally) -> None:
-        outcome, message = await self._article(source, item)
-        tally.counts[outcome] += 1
-        if outcome == "failed":
-            tally.error(message)
-        level = logging.INFO
-        log.log(
-            level,
+    async def article(
+        self, source: Source, item: ListingItem, tally: Tally
+    ) -> tuple[ListingItem, ...]:
+        """Fetch, extract and store one article; return the article links its page holds."""
+        done = await self._article(source, item)
+        tally.counts[done.outcome] += 1
+        if done.outcome == "failed":
+            tally.error(done.message)
+        log.info(
             "%s %s %s%s",
             source.name,
-            outcome,
+            done.outcome,
             item.url,
-            f": {message}" if message else "",
-            extra={"source": source.name, "url": item.url, "outcome": outcome},
+            f": {done.message}" if done.message else "",
+            extra={"source": source.name, "url": item.url, "outcome": done.outcome},
         )
         if self.options.progress:
-            self.options.progress(ArticleEvent(source.name, item.url, outcome, message))
+            self.options.progress(ArticleEvent(source.name, item.url, done.outcome, done.message))
+        return done.links
 
-    async def _article(self, source: Source, item: ListingItem) -> tuple[str, str]:
+    async def _article(self, source: Source, item: ListingItem) -> _Handled:
         known = self.store.known([item.url])
         now = self.options.now()
         if known and (now - known.last_fetched).total_seconds() < source.refresh_after:
-            return "fresh", ""
+            return _Handled("fresh")
         validators = Validators(known.etag, known.last_modified) if known else None
         try:
             page = await self.fetcher.fetch(item.url, validators=validators)
         except FetchError as exc:
             self.record_error(source, item.url, "article", exc)
             skipped = isinstance(exc, RobotsDisallowed | NotHTML)
-            return ("skipped" if skipped else "failed"), str(exc)
+            return _Handled("skipped" if skipped else "failed", str(exc))
         self.record_page(source, page, "article")
         if page.not_modified and known:
             self.store.touch(
@@ -389,14 +393,14 @@ class _Job:
                 etag=page.etag,
                 last_modified=page.last_modified,
             )
-            return "unchanged", ""
+            return _Handled("unchanged")
         try:
-            article = extract(
-                page.content, page.final_url, rules=source.rules, headers=page.headers, now=now
-            )
+            html = decode_html(page.content, page.headers.get("content-type"))
+            article = extract(html, page.final_url, rules=source.rules, now=now)
+            links = _links(html, page, source) if source.follow_links else ()
         except Exception as exc:  # a parser bug must not end the run: record it
             log.exception("%s: extraction crashed on %s", source.name, page.final_url)
-            return "failed", f"{page.final_url}: extraction failed: {exc!r}"
+            return _Handled("failed", f"{page.final_url}: extraction failed: {exc!r}")
         article = _with_hints(article, item)
         result = self.store.save_article(
             source=source.name,
@@ -409,7 +413,34 @@ class _Job:
             hint_published=item.published,
             fetched_at=page.fetched_at,
         )
-        return result.outcome, ""
+        return _Handled(result.outcome, links=links)
+
+
+@dataclass(frozen=True)
+class _Handled:
+    """How one article went, and the article links found on its page."""
+
+    outcome: str
+    message: str = ""
+    links: tuple[ListingItem, ...] = ()
+
+
+def _link_rules(source: Source) -> LinkRules:
+    return LinkRules(
+        domains=source.domains,
+        selector=source.link_selector,
+        pattern=source.link_pattern,
+        next_selector=source.next_selector,
+        timezone=source.rules.timezone,
+        date_format=source.rules.date_format,
+    )
+
+
+def _links(html: str, page: Page, source: Source) -> tuple[ListingItem, ...]:
+    """Article links on an article page (its "Latest news" list), other than itself."""
+    own = {normalize_url(page.final_url), normalize_url(page.requested_url)}
+    listing = parse_listing(html, page.final_url, _link_rules(source))
+    return tuple(item for item in listing.items if item.url not in own)
 
 
 def _canonical(article: Article, page: Page, domains: tuple[str, ...]) -> str:

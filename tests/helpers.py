@@ -15,18 +15,30 @@ PARAGRAPH = (
 
 
 def article_html(
-    title: str, published: str, *, paragraphs: int = 5, charset: str | None = "utf-8",
+    title: str,
+    published: str,
+    *,
+    paragraphs: int = 5,
+    charset: str | None = "utf-8",
     extra_body: str = "",
+    sidebar: tuple[str, ...] = (),
 ) -> str:
+    """An article page; ``sidebar`` paths are listed in a dated "Latest news" box."""
+    sidebar_items = "".join(
+        f'<li><a href="{path}">Sidebar story number {i} from the desk</a> 0{i + 1}.Jan.2026</li>'
+        for i, path in enumerate(sidebar)
+    )
     meta = f'<meta charset="{charset}">' if charset else ""
-    body = "\n".join(f"<p>{PARAGRAPH.format(n=f'{title} paragraph {i}.')}</p>" for i in range(paragraphs))
+    body = "\n".join(
+        f"<p>{PARAGRAPH.format(n=f'{title} paragraph {i}.')}</p>" for i in range(paragraphs)
+    )
     return f"""<!doctype html><html lang="en"><head>{meta}<title>{title} | Test Gazette</title>
 <meta property="og:site_name" content="Test Gazette">
 <meta property="article:published_time" content="{published}"></head>
 <body><nav><a href="/">Home</a> <a href="/about/">About us</a></nav>
 <article><h1>{title}</h1><time datetime="{published}">{published}</time>
 {body}{extra_body}</article>
-<aside><h3>Latest news</h3><ul><li><a href="/news/other-story">Other story</a> 09.Jan.2026</li></ul></aside>
+<aside><h3>Latest news</h3><ul>{sidebar_items}</ul><a href="/news/">All the news</a></aside>
 <footer>Copyright Test Gazette. All rights reserved.</footer></body></html>"""
 
 
@@ -42,8 +54,15 @@ def listing_html(links: list[str]) -> str:
 <footer><a href="/privacy/">Privacy</a></footer></body></html>"""
 
 
-def write_config(path: Path, base: str, *, name: str = "site", extra: str = "",
-                 fetch: str = "", concurrency: int = 2) -> Path:
+def write_config(
+    path: Path,
+    base: str,
+    *,
+    name: str = "site",
+    extra: str = "",
+    fetch: str = "",
+    concurrency: int = 2,
+) -> Path:
     path.write_text(
         f"""[fetch]
 retries = 2
@@ -66,10 +85,17 @@ concurrency = {concurrency}
     return path
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m scraper ARGS`` as a user would and capture its output."""
     env = dict(os.environ)
     return subprocess.run(
-        [sys.executable, "-m", "scraper", *args], capture_output=True, text=True,
-        timeout=timeout, cwd=cwd, env=env, check=False,
+        [sys.executable, "-m", "scraper", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
+        check=False,
     )

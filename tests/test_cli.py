@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_run_exit_0_then_articles_lists_them(fault_server: FaultServer, tmp_path: Path) -> None:
     path = "/news/2026/01/council-approves-harbour-plan"
     fault_server.page("/news/", listing_html([path]).encode())
-    fault_server.page(path, article_html("Council approves plan", "2026-01-03T10:00:00+01:00").encode())
+    fault_server.page(
+        path, article_html("Council approves plan", "2026-01-03T10:00:00+01:00").encode()
+    )
     cfg, db = write_config(tmp_path / "c.toml", fault_server.base), tmp_path / "db" / "n.db"
     done = run_cli("run", "--config", str(cfg), "--db", str(db))
     assert done.returncode == 0, done.stderr
@@ -37,7 +39,9 @@ def test_run_exit_0_then_articles_lists_them(fault_server: FaultServer, tmp_path
     assert "Council approves plan" in table.stdout and "published" in table.stdout
 
 
-def test_failed_source_exits_nonzero_with_one_line(fault_server: FaultServer, tmp_path: Path) -> None:
+def test_failed_source_exits_nonzero_with_one_line(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
     fault_server.route("/news/", fs.status(503))
     cfg = write_config(tmp_path / "c.toml", fault_server.base)
     done = run_cli("run", "--config", str(cfg), "--db", str(tmp_path / "n.db"))
@@ -53,7 +57,9 @@ def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
     db = tmp_path / "n.db"
     done = run_cli("run", "--config", str(cfg), "--db", str(db))
     assert done.returncode == 2
-    assert done.stderr.strip() == f"Error: {cfg}: source.x.delay: expected a number, got string 'soon'"
+    assert (
+        done.stderr.strip() == f"Error: {cfg}: source.x.delay: expected a number, got string 'soon'"
+    )
     assert not db.exists()
 
 
@@ -95,8 +101,12 @@ def test_extract_file_and_stdin(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    piped = subprocess.run([sys.executable, "-m", "scraper", "extract", "-", "--explain"],
-                           input=html.encode("cp1251"), capture_output=True, check=False)
+    piped = subprocess.run(
+        [sys.executable, "-m", "scraper", "extract", "-", "--explain"],
+        input=html.encode("cp1251"),
+        capture_output=True,
+        check=False,
+    )
     assert piped.returncode == 0
     assert json.loads(piped.stdout)["title"] == "Харбор план"
     assert b"title" in piped.stderr  # the explanation names each field's signal
@@ -136,3 +146,36 @@ def test_every_command_is_thin_documented_and_in_the_readme() -> None:
         body = func.body[1:] if isinstance(func.body[0], ast.Expr) else func.body  # docstring
         length = (body[-1].end_lineno or 0) - body[0].lineno + 1
         assert length <= 30, f"command {name} is {length} lines; move logic into the library"
+
+
+def test_sigterm_stops_a_cron_run_cleanly(fault_server: FaultServer, tmp_path: Path) -> None:
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    slugs = [f"/news/harbour-story-number-{i}" for i in range(10)]
+    for i, slug in enumerate(slugs):
+        html = article_html(f"Story {i}", f"2026-01-{1 + i:02d}T09:00:00+00:00").encode()
+        fault_server.route(slug, fs.hold(0.2, html))
+    fault_server.page("/news/", listing_html(slugs).encode())
+    cfg = write_config(tmp_path / "c.toml", fault_server.base, concurrency=1)
+    db = tmp_path / "n.db"
+    args = [sys.executable, "-m", "scraper", "run", "--config", str(cfg), "--db", str(db)]
+    child = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and sum(fault_server.hits[s] for s in slugs) < 2:
+            time.sleep(0.02)
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=20)
+    finally:
+        child.kill()
+    assert child.returncode == 130, stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select status from runs").fetchall() == [("interrupted",)]
+        stored = conn.execute("select count(*) from articles").fetchone()[0]
+        assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+    assert 1 <= stored < len(slugs)
+    assert "interrupted" in stderr

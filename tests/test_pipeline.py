@@ -44,8 +44,14 @@ def test_listing_with_duplicate_and_tracking_links_stores_each_article_once(
 ) -> None:
     base = fault_server.base
     a, b, c = (f"/news/2026/01/harbour-story-number-{n}" for n in (1, 2, 3))
-    links = [a, f"{a}?utm_source=x&utm_medium=y", f"{a}#comments", b, f"{base}{b}?fbclid=123",
-             "/NEWS/../news/2026/01/harbour-story-number-3"]
+    links = [
+        a,
+        f"{a}?utm_source=x&utm_medium=y",
+        f"{a}#comments",
+        b,
+        f"{base}{b}?fbclid=123",
+        "/NEWS/../news/2026/01/harbour-story-number-3",
+    ]
     fault_server.page("/news/", listing_html(links).encode())
     for n, path in enumerate((a, b, c), start=1):
         html = article_html(f"Story {n}", f"2026-01-0{n}T10:00:00+01:00")
@@ -61,23 +67,51 @@ def test_listing_with_duplicate_and_tracking_links_stores_each_article_once(
     ]
 
 
-def test_faulty_pages_are_recorded_and_the_rest_stored(fault_server: FaultServer, tmp_path: Path) -> None:
+def test_faulty_pages_are_recorded_and_the_rest_stored(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
     s = fault_server
     page = lambda title: article_html(title, "2026-01-05T08:00:00+00:00").encode()  # noqa: E731
-    cyrillic = article_html("Ледокол вышел в залив", "2026-01-05T08:00:00+00:00", charset="windows-1251")
+    cyrillic = article_html(
+        "Ледокол вышел в залив", "2026-01-05T08:00:00+00:00", charset="windows-1251"
+    )
     faults = {
-        "/news/throttled-story-today": s.sequence("/news/throttled-story-today", fs.status(429, headers={"Retry-After": "0"}), fs.ok(page("Throttled"))),
-        "/news/reset-story-today": s.sequence("/news/reset-story-today", fs.reset(), fs.ok(page("Reset once"))),
-        "/news/truncated-story-today": s.sequence("/news/truncated-story-today", fs.truncated(), fs.ok(page("Truncated once"))),
-        "/news/unavailable-story-today": s.sequence("/news/unavailable-story-today", fs.status(503), fs.ok(page("Unavailable once"))),
-        "/news/meta-charset-story-today": s.route("/news/meta-charset-story-today", fs.ok(cyrillic.encode("cp1251"), content_type="text/html")),
-        "/news/malformed-story-today": s.page("/news/malformed-story-today", b"<html><body><h1>Malformed page title</h1><p>" + b"Words in a broken page " * 40 + b"<div><p><b>unclosed"),
+        "/news/throttled-story-today": s.sequence(
+            "/news/throttled-story-today",
+            fs.status(429, headers={"Retry-After": "0"}),
+            fs.ok(page("Throttled")),
+        ),
+        "/news/reset-story-today": s.sequence(
+            "/news/reset-story-today", fs.reset(), fs.ok(page("Reset once"))
+        ),
+        "/news/truncated-story-today": s.sequence(
+            "/news/truncated-story-today", fs.truncated(), fs.ok(page("Truncated once"))
+        ),
+        "/news/unavailable-story-today": s.sequence(
+            "/news/unavailable-story-today", fs.status(503), fs.ok(page("Unavailable once"))
+        ),
+        "/news/meta-charset-story-today": s.route(
+            "/news/meta-charset-story-today",
+            fs.ok(cyrillic.encode("cp1251"), content_type="text/html"),
+        ),
+        "/news/malformed-story-today": s.page(
+            "/news/malformed-story-today",
+            b"<html><body><h1>Malformed page title</h1><p>"
+            + b"Words in a broken page " * 40
+            + b"<div><p><b>unclosed",
+        ),
         "/news/drip-story-today": s.route("/news/drip-story-today", fs.drip(interval=0.3)),
         "/news/bomb-story-today": s.route("/news/bomb-story-today", fs.gzip_bomb()),
-        "/news/huge-story-today": s.route("/news/huge-story-today", fs.huge(2_000_000, declare_length=False)),
-        "/news/loop-story-today": s.route("/news/loop-story-today", fs.redirect("/news/loop2-story-today")),
+        "/news/huge-story-today": s.route(
+            "/news/huge-story-today", fs.huge(2_000_000, declare_length=False)
+        ),
+        "/news/loop-story-today": s.route(
+            "/news/loop-story-today", fs.redirect("/news/loop2-story-today")
+        ),
         "/news/gone-story-today": s.route("/news/gone-story-today", fs.status(404)),
-        "/news/pdf-story-today": s.page("/news/pdf-story-today", b"%PDF-1.4", content_type="application/pdf"),
+        "/news/pdf-story-today": s.page(
+            "/news/pdf-story-today", b"%PDF-1.4", content_type="application/pdf"
+        ),
         "/news/private-story-today": s.page("/news/private-story-today", page("Private")),
     }
     s.route("/news/loop2-story-today", fs.redirect("/news/loop-story-today"))
@@ -89,9 +123,17 @@ def test_faulty_pages_are_recorded_and_the_rest_stored(fault_server: FaultServer
 
     assert report.status == "partial" and report.exit_code == 1
     titles = {t for (t,) in rows(db, "select title from articles")}
-    assert titles == {"Throttled", "Reset once", "Truncated once", "Unavailable once",
-                      "Ледокол вышел в залив", "Malformed page title"}
-    errors = dict(rows(db, "select url, error_kind from fetches where outcome != 'ok' and kind='article'"))
+    assert titles == {
+        "Throttled",
+        "Reset once",
+        "Truncated once",
+        "Unavailable once",
+        "Ледокол вышел в залив",
+        "Malformed page title",
+    }
+    errors = dict(
+        rows(db, "select url, error_kind from fetches where outcome != 'ok' and kind='article'")
+    )
     assert errors == {
         s.url("/news/drip-story-today"): "timeout",
         s.url("/news/bomb-story-today"): "too-large",
@@ -119,8 +161,9 @@ def test_run_killed_midway_then_resumed(fault_server: FaultServer, tmp_path: Pat
     fault_server.page("/news/", listing_html(slugs).encode())
     cfg = write_config(tmp_path / "c.toml", fault_server.base, concurrency=1)
     db = tmp_path / "n.db"
-    child = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--config", str(cfg),
-                              "--db", str(db), "--quiet"])
+    child = subprocess.Popen(
+        [sys.executable, "-m", "scraper", "run", "--config", str(cfg), "--db", str(db), "--quiet"]
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -147,13 +190,27 @@ def test_run_killed_midway_then_resumed(fault_server: FaultServer, tmp_path: Pat
     assert rows(db, "select status from runs order by id") == [("aborted",), ("ok",)]
 
 
-def test_edited_article_is_updated_not_duplicated(fault_server: FaultServer, tmp_path: Path) -> None:
+def test_edited_article_is_updated_not_duplicated(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
     fault_server.page("/news/", listing_html(["/news/the-harbour-story"]).encode())
-    fault_server.page("/news/the-harbour-story", article_html("First headline", "2026-01-02T09:00:00+00:00").encode())
-    cfg = load_config(write_config(tmp_path / "c.toml", fault_server.base, extra="refresh_after = 0"))
+    fault_server.page(
+        "/news/the-harbour-story",
+        article_html("First headline", "2026-01-02T09:00:00+00:00").encode(),
+    )
+    cfg = load_config(
+        write_config(tmp_path / "c.toml", fault_server.base, extra="refresh_after = 0")
+    )
     db = tmp_path / "n.db"
     assert run(cfg, db).totals()["new"] == 1
-    fault_server.page("/news/the-harbour-story", article_html("Corrected headline", "2026-01-02T09:00:00+00:00", extra_body="<p>A correction was appended to this story after publication.</p>").encode())
+    fault_server.page(
+        "/news/the-harbour-story",
+        article_html(
+            "Corrected headline",
+            "2026-01-02T09:00:00+00:00",
+            extra_body="<p>A correction was appended to this story after publication.</p>",
+        ).encode(),
+    )
     second = run(cfg, db)
     assert second.totals()["updated"] == 1
     assert rows(db, "select title, version from articles") == [("Corrected headline", 2)]
@@ -161,8 +218,35 @@ def test_edited_article_is_updated_not_duplicated(fault_server: FaultServer, tmp
 
 
 @pytest.mark.parametrize("listing_status", [404, 500])
-def test_a_source_whose_listing_fails_is_failed(fault_server: FaultServer, tmp_path: Path, listing_status: int) -> None:
+def test_a_source_whose_listing_fails_is_failed(
+    fault_server: FaultServer, tmp_path: Path, listing_status: int
+) -> None:
     fault_server.route("/news/", fs.status(listing_status))
-    report = run(load_config(write_config(tmp_path / "c.toml", fault_server.base)), tmp_path / "n.db")
+    report = run(
+        load_config(write_config(tmp_path / "c.toml", fault_server.base)), tmp_path / "n.db"
+    )
     assert report.status == "failed" and report.exit_code == 3
     assert str(listing_status) in report.summary()
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_latest_news_on_article_pages_finds_more_articles_one_level_deep(
+    fault_server: FaultServer, tmp_path: Path, follow: bool
+) -> None:
+    first, second, third = (f"/news/2026/01/harbour-story-number-{n}" for n in (1, 2, 3))
+    fault_server.page("/news/", listing_html([first]).encode())
+    pages = {first: (second,), second: (third,), third: ()}
+    for n, (path, sidebar) in enumerate(pages.items(), start=1):
+        html = article_html(f"Story {n}", f"2026-01-0{n}T10:00:00+00:00", sidebar=sidebar)
+        fault_server.page(path, html.encode())
+    extra = "" if follow else "follow_links = false"
+    cfg = load_config(write_config(tmp_path / "c.toml", fault_server.base, extra=extra))
+    db = tmp_path / "n.db"
+    report = run(cfg, db)
+    assert report.status == "ok", report.summary()
+    stored = [t for (t,) in rows(db, "select title from articles order by title")]
+    # the sidebar of a page found through a sidebar is not followed again
+    assert stored == (["Story 1", "Story 2"] if follow else ["Story 1"])
+    assert fault_server.hits[third] == 0
+    hint = rows(db, "select hint_published from articles where title = 'Story 2'")
+    assert hint == ([("2026-01-01T00:00:00+00:00",)] if follow else [])

@@ -34,24 +34,32 @@ CONFIG_NAME = "demo.toml"
 
 
 @contextmanager
-def serve(port: int = PREFERRED_PORT) -> Iterator[str]:
+def serve(port: int | None = None) -> Iterator[str]:
     """Serve the demo site for the duration of a ``with`` block; yield its base URL.
 
-    Raises ConfigError (naming ``--port``) when the port cannot be bound.
+    With no ``port``, :data:`PREFERRED_PORT` is tried first (so stored URLs stay the same
+    from run to run), then any free port.  Raises ConfigError (naming ``--port``) when an
+    explicitly chosen port cannot be bound.
     """
-    server = DemoServer(port)
+    server = _started(port)
     try:
-        base_url = server.start()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ConfigError(
-            f"cannot listen on 127.0.0.1:{port} ({reason}); choose another port, or 0 for any",
-            key="--port",
-        ) from None
-    try:
-        yield base_url
+        yield server.base_url
     finally:
         server.stop()
+
+
+def _started(port: int | None) -> DemoServer:
+    for candidate in (PREFERRED_PORT, 0) if port is None else (port,):
+        server = DemoServer(candidate)
+        try:
+            server.start()
+            return server
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+    raise ConfigError(
+        f"cannot listen on 127.0.0.1:{port} ({reason}); choose another port, or 0 for any",
+        key="--port",
+    )
 
 
 def config_text(base_url: str) -> str:

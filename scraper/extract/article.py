@@ -19,7 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 from ..models import Article, SiteRules
 from . import fields
@@ -33,7 +33,6 @@ from .title import choose_title, signals_from
 
 __all__ = ["extract"]
 
-_H1_SEARCH_LEVELS = 6
 T = TypeVar("T")
 
 
@@ -77,8 +76,8 @@ def extract(
             notes.errors["exclude"] = problem
     prune_tree(tree)
     cache = ClassCache()
-    body, anchor = _body(tree, rules, cache, _hints(meta), notes)
-    title = rule_title_value or _generic_title(tree, meta, url, anchor, notes)
+    body, h1_text = _body(tree, rules, cache, _hints(meta), notes)
+    title = rule_title_value or _generic_title(tree, meta, url, h1_text, notes)
     return Article(
         url=canonical,
         title=title,
@@ -167,19 +166,19 @@ def _body(
     cache: ClassCache,
     hints: BodyHints,
     notes: _Notes,
-) -> tuple[str, LexborNode | None]:
+) -> tuple[str, str | None]:
     if rules and rules.body:
         value = rule_body(tree, rules.body, cache)
         if not isinstance(value, RuleMiss):
             notes.provenance["body"] = f"rule:{rules.body}"
-            return value, tree.css_first(rules.body)
+            return value, None
         notes.errors["body"] = value.fallback()
     found: BodyResult | None = find_body(tree, cache, hints)
     if found is None:
         notes.errors.setdefault("body", "no main content found")
         return "", None
     notes.provenance["body"] = found.source
-    return found.text, found.anchor
+    return found.text, found.h1
 
 
 def _hints(meta: PageMeta) -> BodyHints:
@@ -201,10 +200,10 @@ def _generic_title(
     tree: LexborHTMLParser,
     meta: PageMeta,
     url: str | None,
-    anchor: LexborNode | None,
+    h1_text: str | None,
     notes: _Notes,
 ) -> str | None:
-    h1 = _nearest_h1(tree, anchor)
+    h1 = h1_text if h1_text is not None else _first_h1(tree)
     host = fields.host(url) if url else None
     chosen = choose_title(signals_from(meta, h1=h1, host=host))
     if chosen is None:
@@ -214,18 +213,7 @@ def _generic_title(
     return chosen[0]
 
 
-def _nearest_h1(tree: LexborHTMLParser, anchor: LexborNode | None) -> str | None:
-    """The text of the <h1> closest to the content region (else the first <h1>)."""
-    node = anchor
-    for _ in range(_H1_SEARCH_LEVELS):
-        if node is None:
-            break
-        h1 = node.css_first("h1")
-        if h1 is not None:
-            text = h1.text(deep=True)
-            if text.strip():
-                return text
-        node = node.parent
+def _first_h1(tree: LexborHTMLParser) -> str | None:
     for h1 in tree.css("h1"):
         text = h1.text(deep=True)
         if text.strip():

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
 
-from .clean import BR_MARK, ClassCache
+from .clean import BR_MARK, SKIP_TAGS, ClassCache
 
 __all__ = ["Block", "BlockWalker", "render"]
 
@@ -24,7 +24,7 @@ INLINE = frozenset(
 )
 _PLAIN_INLINE = frozenset("a b i em strong u sub sup small".split())
 _HEADINGS = {"h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h"}
-_SKIP = frozenset({"h1", "-comment", "img", "hr", "head", "title", "meta", "link"})  # no text
+_SKIP = SKIP_TAGS | {"h1", "-comment"}
 _LISTS = frozenset({"ul", "ol", "dl"})
 _MAX_LINK_DENSITY = 0.5
 _MAX_CAPTION_WORDS = 25  # a short paragraph around an <img> is a caption or credit

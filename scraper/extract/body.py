@@ -17,8 +17,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .blocks import BlockWalker, render
 from .clean import ClassCache
-from .filters import drop_furniture
+from .filters import drop_furniture, text_key
 from .ldbody import ld_fallback, ld_filter
+from .lead import find_lead
 
 __all__ = ["BodyResult", "find_body"]
 
@@ -27,7 +28,7 @@ _PARAGRAPHS = "p, pre, div, section, article, td, main, h1"
 _SCORE_LEVELS = 5
 _DECAY = (1.0, 2.0, 6.0, 9.0, 12.0)  # readability: parent, grandparent, then level * 3
 _MASS_LEVELS = 12
-_RANKED = 8
+_RANKED = 6
 _CLOSE_SCORE = 0.5  # runners-up this close to the best may win by nearness to the headline
 _MAX_CLIMB = 8
 _NEUTRAL_TEXT = 200  # a step that adds less text than this never stops the climb
@@ -53,36 +54,13 @@ _TAG_WEIGHT = {
     "body": -5,
 }
 _STOP = frozenset({"html", "#document", None})
-_LEAD_WORDS = (
-    "lead",
-    "intro",
-    "teaser",
-    "summary",
-    "standfirst",
-    "subtitle",
-    "subline",
-    "dek",
-    "excerpt",
-    "abstract",
-    "description",
-    "sapo",
-    "entradilla",
-    "ingress",
-    "vorspann",
-)
-_LEAD_SELECTOR = ", ".join(f"[class*={w}]" for w in _LEAD_WORDS) + ", [itemprop=description]"
-_LEAD_LEVELS = 4
-_LEAD_SIBLINGS = 6
-_LEAD_MATCH = 40
-_LEAD_MIN = 30
-_LEAD_MAX = 1200
 
 
 @dataclass(frozen=True)
 class BodyResult:
     text: str
     source: str  # provenance: "generic:<tag or name of the region>"
-    anchor: LexborNode | None = None  # the region's top node (to find the nearest <h1>)
+    h1: str | None = None  # text of the <h1> nearest the region
 
 
 @dataclass
@@ -114,7 +92,7 @@ def find_body(
         return _jsonld_body(hints, "")
     region = _expand(top, candidates, cache, headline)
     roots = _with_siblings(region, candidates)
-    lead = _find_lead(roots[0], hints.description)
+    lead = find_lead(roots[0], hints.description, cache)
     headlines = hints.headlines
     if headline is not None:
         headlines = (*headlines, headline.text(deep=True))
@@ -126,7 +104,9 @@ def find_body(
         return better
     if not text:
         return None
-    return BodyResult(text, f"generic:{_describe(region.node)}", region.node)
+    h1 = headline if headline is not None else _nearest_h1(scan.h1s, region.node)
+    h1_text = h1.text(deep=True) if h1 is not None else None
+    return BodyResult(text, f"generic:{_describe(region.node)}", h1_text)
 
 
 def _render(
@@ -249,13 +229,26 @@ def _headline_node(h1s: list[LexborNode], headlines: tuple[str, ...]) -> LexborN
         return None
     for h1 in h1s:
         key = _key(h1.text(deep=True))
-        if len(key) >= 8 and any(key in k or k in key for k in keys):
+        if len(key) >= 8 and any(_overlaps(key, k) for k in keys):
             return h1
     return None
 
 
+def _overlaps(a: str, b: str) -> bool:
+    """One text holds the other, and the shorter is at least half the longer."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return short in long and 2 * len(short) >= len(long)
+
+
+def _nearest_h1(h1s: list[LexborNode], region: LexborNode) -> LexborNode | None:
+    """The <h1> sharing the closest ancestor with the region (the first on a tie)."""
+    distances = _ancestor_distances(region)
+    named = [h1 for h1 in h1s if h1.text(deep=True).strip()]
+    return min(named, key=lambda h1: _distance(h1, distances), default=None)
+
+
 def _key(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    return text_key(text)
 
 
 def _ancestor_distances(node: LexborNode) -> dict[int, int]:
@@ -364,47 +357,6 @@ def _good_paragraph(node: LexborNode) -> bool:
     if len(text) > 80:
         return density < 0.25
     return density == 0 and len(text) > 0 and text[-1] in ".!?。"
-
-
-def _find_lead(first_root: LexborNode, description: str | None) -> LexborNode | None:
-    """A teaser/lead element just before the region (outside it), if there is one.
-
-    Looks at the elements preceding the region and its nearest ancestors, closest
-    first: one whose class/id names a lead (or that holds such an element), or whose
-    text is the page's meta description.
-    """
-    want = _key(description)[:_LEAD_MATCH] if description else ""
-    cur: LexborNode | None = first_root
-    for _ in range(_LEAD_LEVELS):
-        if cur is None or cur.tag in _STOP or cur.tag == "body":
-            return None
-        sibling = cur.prev
-        for _ in range(_LEAD_SIBLINGS):
-            if sibling is None:
-                break
-            if sibling.is_element_node:
-                found = _lead_in(sibling, want)
-                if found is not None:
-                    return found
-            sibling = sibling.prev
-        cur = cur.parent
-    return None
-
-
-def _lead_in(node: LexborNode, want: str) -> LexborNode | None:
-    attrs = node.attributes
-    name = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemprop') or ''}"
-    if any(word in name.lower() for word in _LEAD_WORDS):
-        return node if _lead_like(node) else None
-    if want and node.tag in ("p", "div") and _key(node.text(deep=True))[:_LEAD_MATCH] == want:
-        return node if _lead_like(node) else None
-    inner = node.css_first(_LEAD_SELECTOR)
-    return inner if inner is not None and _lead_like(inner) else None
-
-
-def _lead_like(node: LexborNode) -> bool:
-    length = len(node.text(deep=True).strip())
-    return _LEAD_MIN <= length <= _LEAD_MAX and link_density(node) < 0.3
 
 
 def _describe(node: LexborNode) -> str:

@@ -22,9 +22,14 @@ __all__ = [
 BR_MARK = "\u2029"  # stands in for <br> in text; two in a row split a paragraph
 
 JUNK_TAGS = (
-    "script, style, noscript, template, svg, math, iframe, object, embed, canvas, video, "
-    "audio, picture, source, button, select, input, textarea, option, label, nav, footer, "
-    "aside, dialog, menu, figure, figcaption, head, [hidden], form"
+    "script, style, noscript, template, svg, iframe, video, button, select, nav, footer, "
+    "aside, figure, [hidden], form"
+)
+# Rarer non-content elements are not worth a CSS alternative each (every one costs a
+# pass over the document); the block walker skips them instead.
+SKIP_TAGS = frozenset(
+    """math object embed canvas audio picture source input textarea option label dialog
+    menu figcaption img hr head title meta link""".split()
 )
 _FORM_KEEP_CHARS = 2000  # a <form> that wraps this much text is a page wrapper (ASP.NET)
 
@@ -47,7 +52,7 @@ _WEAK = frozenset(
     """ad ads anzeige werbung dfp tag tags topics nav navi navigation menu print skip hidden
     hide embed embedded media image img photo picture video player meta info infobox date
     time timestamp author authors source footer foot share more latest poll survey quiz fact
-    audio podcast banner badge label icon button btn links card cards teaser teasers
+    audio podcast banner badge label icon button btn links card cards
     recirculation recirc aside cta overlay""".split()
 )
 _POSITIVE = tuple(

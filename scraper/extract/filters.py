@@ -22,6 +22,7 @@ _DATE_LIKE = re.compile(r"\d{1,2}[./:-]\s?\d{1,2}|\b(?:19|20)\d{2}\b")
 _BYLINE = re.compile(
     r"(?i)^(?:by|von|par|por|di|door|av|af|od|от|від|oleh|text:|texto:|testo:|fotos?:)\s"
 )
+_NON_ALNUM = re.compile(r"[\W_]+")
 _MAX_STAMP_WORDS = 10
 _MAX_BYLINE_WORDS = 6
 _HEAD_BLOCKS = 4  # a headline repeat is only looked for among the first blocks
@@ -29,7 +30,8 @@ _SENTENCE_END = ".!?…。！？\"'»”)"
 
 
 def text_key(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    """Letters and digits only, case-folded: for comparing texts across markup changes."""
+    return _NON_ALNUM.sub("", text.casefold())
 
 
 def drop_furniture(blocks: list[Block], headlines: Iterable[str] = ()) -> list[Block]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .fields import registrable_domain
+from .filters import text_key
 from .metadata import PageMeta, clean_text
 
 __all__ = ["TitleSignals", "choose_title", "strip_site_name"]
@@ -165,4 +166,4 @@ def _site_keys(names: Sequence[str]) -> frozenset[str]:
 
 def _key(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if ch.isalnum())
+    return text_key(text)
