@@ -122,8 +122,8 @@ class RunReport:
         t = self.totals()
         line = (
             f"run {self.run_id} {self.status}: {t['new']} new, {t['updated']} updated, "
-            f"{t['unchanged'] + t['fresh']} unchanged, {t['duplicate']} duplicates, "
-            f"{t['skipped']} skipped, {t['failed']} failed"
+            f"{t['unchanged']} unchanged, {t['fresh']} not yet due again, "
+            f"{t['duplicate']} duplicates, {t['skipped']} skipped, {t['failed']} failed"
         )
         problems = [
             f"{s.name} {s.status}" + (f" ({s.errors[0]})" if s.errors else "")
