@@ -162,6 +162,14 @@ BOILERPLATE = {
     "aside": "<aside><p>Most read: the ten best cafes in town, ranked by our readers.</p></aside>",
     "embedded tweet": "<blockquote class='twitter-tweet'><p>Big night at the council! "
     "#budget</p>— Someone (@someone)</blockquote>",
+    "label of a dropped box": "<p>Read more</p><div><a href='/a'>Bridge repairs delayed "
+    "again as costs rise for the town</a></div>",
+    "heading of a dropped list": "<h3>Latest news</h3><ul><li><a href='/1'>First headline "
+    "here</a> 09.Jan.2026</li><li><a href='/2'>Second headline here</a> 08.Jan.2026</li></ul>",
+    "image caption paragraph": "<p><img src='b.jpg'><br><em>The bridge in 1910</em></p>",
+    "copyright notice": "<p>© 2026 Town Gazette Media. All rights reserved.</p>",
+    "link block inside a teaser": "<a href='/x'><h2>Another story</h2><p>A teaser that "
+    "describes another story on the site in one sentence.</p></a>",
 }
 
 
@@ -271,6 +279,35 @@ def test_body_from_jsonld_when_markup_holds_only_a_teaser() -> None:
     article = extract(page, "https://gazette.example/a", now=NOW)
     assert article.provenance["body"] == "json-ld:articleBody"
     assert P3 in article.body
+
+
+def test_blocks_missing_from_a_complete_jsonld_article_body_are_dropped() -> None:
+    promo = "<p>Support local journalism: subscribe today and get the first month free.</p>"
+    ld = " ".join(ARTICLE_PARAGRAPHS)
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        f'"articleBody": "{ld}"}}</script>'
+    )
+    article = extract(article_page(head=head, inside=promo), None, now=NOW)
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+
+
+def test_lead_found_by_the_meta_description() -> None:
+    lead_text = "Seven votes to six: the town will repair the bridge and raise the local tax."
+    head = f"<meta name='description' content='{lead_text}'>"
+    page = article_page(head=head).replace(
+        "</h1>", f"</h1><div class='x1'><span>Town.</span> <span>{lead_text}</span></div>"
+    )
+    body = extract(page, None, now=NOW).body
+    assert paragraphs(body)[0] == f"Town. {lead_text}"
+    assert paragraphs(body)[1:] == list(ARTICLE_PARAGRAPHS)
+
+
+def test_pathologically_deep_nesting_does_not_break_the_walk() -> None:
+    deep = "<div>" + "<b>" * 3000 + "deeply nested words" + "</b>" * 3000 + "</div>"
+    article = extract(article_page(inside=deep), None, now=NOW)
+    assert "deeply nested words" in article.body
+    assert P1 in article.body
 
 
 def test_page_without_content_records_an_error() -> None:
@@ -461,6 +498,13 @@ def test_authors_from_meta_and_rel_author() -> None:
     assert meta.authors == ("Jane Doe", "Max Roe")
     rel = article_page(inside="<a rel='author' href='/jane'>Jane Doe</a>")
     assert extract(rel, None, now=NOW).authors == ("Jane Doe",)
+    byline = article_page(
+        before="<div class='byline'>By <span itemprop='author' itemscope><a href='/max'>"
+        "<span itemprop='name'>Max Roe</span></a></span></div>"
+    )
+    article = extract(byline, None, now=NOW)
+    assert article.authors == ("Max Roe",)
+    assert article.provenance["authors"] == "itemprop-author"
 
 
 def test_missing_date_is_recorded() -> None:
@@ -509,6 +553,16 @@ def test_rules_take_precedence_field_by_field() -> None:
     assert article.provenance["body"] == "rule:div.article-body p"
     assert paragraphs(article.body)[:3] == list(ARTICLE_PARAGRAPHS)
     assert article.errors == {}
+
+
+def test_body_rule_may_name_an_element_the_generic_cleaner_drops() -> None:
+    page = article_page(
+        after="<aside class='story'><p>The full text lives in an aside on this site.</p>"
+        "<script>var x = 1;</script></aside>"
+    )
+    article = extract(page, None, rules=SiteRules(body="aside.story"), now=NOW)
+    assert article.body == "The full text lives in an aside on this site."
+    assert article.provenance["body"] == "rule:aside.story"
 
 
 def test_rule_date_format_and_timezone() -> None:

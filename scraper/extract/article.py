@@ -45,10 +45,25 @@ class _Notes:
 
 
 @dataclass(frozen=True)
+class _Page:
+    """One parsed page and what extraction needs to know about it."""
+
+    tree: LexborHTMLParser
+    meta: PageMeta
+    url: str | None
+    rules: SiteRules
+    tz: tzinfo
+    now: datetime | None
+
+
+@dataclass(frozen=True)
 class _Dated:
     published: datetime | None = None
     modified: datetime | None = None
     precision: str | None = None
+
+
+_NO_RULES = SiteRules()
 
 
 def extract(
@@ -62,22 +77,20 @@ def extract(
     """Extract the article on one page (see the module docstring for the failure policy)."""
     document = _as_document(html, headers)
     if not document.strip():
-        return Article(url=url, title=None, published=None, body="", errors=_EMPTY)
+        return Article(url=url, title=None, published=None, body="", errors=dict(_EMPTY))
     notes = _Notes()
     tree = LexborHTMLParser(document)
-    meta = read_metadata(tree)
-    tz = _zone(rules, notes)
-    dated = _published(tree, meta, url, rules, tz, now, notes)
-    rule_title_value = _rule_title(tree, rules, notes)
-    canonical, source = fields.canonical_url(meta, url)
+    rules = rules or _NO_RULES
+    page = _Page(tree, read_metadata(tree), url, rules, _zone(rules, notes), now)
+    dated = _published(page, notes)
+    rule_title_value = _rule_title(page, notes)
+    canonical, source = fields.canonical_url(page.meta, url)
     notes.provenance["url"] = source
-    if rules and rules.exclude:
-        for problem in remove_excluded(tree, rules.exclude):
-            notes.errors["exclude"] = problem
-    prune_tree(tree)
-    cache = ClassCache()
-    body, h1_text = _body(tree, rules, cache, _hints(meta), notes)
-    title = rule_title_value or _generic_title(tree, meta, url, h1_text, notes)
+    for problem in remove_excluded(tree, rules.exclude):
+        notes.errors["exclude"] = problem
+    body, h1_text = _body(page, notes)
+    title = rule_title_value or _generic_title(page, h1_text, notes)
+    meta = page.meta
     return Article(
         url=canonical,
         title=title,
@@ -116,8 +129,8 @@ def _note(found: tuple[T, str | None], name: str, notes: _Notes) -> T:
     return value
 
 
-def _zone(rules: SiteRules | None, notes: _Notes) -> tzinfo:
-    if rules is None or rules.timezone in ("UTC", ""):
+def _zone(rules: SiteRules, notes: _Notes) -> tzinfo:
+    if rules.timezone in ("UTC", ""):
         return UTC
     try:
         return ZoneInfo(rules.timezone)
@@ -126,22 +139,19 @@ def _zone(rules: SiteRules | None, notes: _Notes) -> tzinfo:
         return UTC
 
 
-def _published(
-    tree: LexborHTMLParser,
-    meta: PageMeta,
-    url: str | None,
-    rules: SiteRules | None,
-    tz: tzinfo,
-    now: datetime | None,
-    notes: _Notes,
-) -> _Dated:
-    if rules and rules.published:
-        hit = rule_published(tree, rules.published, date_format=rules.date_format, tz=tz, now=now)
+def _published(page: _Page, notes: _Notes) -> _Dated:
+    rules = page.rules
+    if rules.published:
+        hit = rule_published(
+            page.tree, rules.published, date_format=rules.date_format, tz=page.tz, now=page.now
+        )
         if not isinstance(hit, RuleMiss):
             notes.provenance["published"] = f"rule:{rules.published}"
             return _Dated(hit[0], None, "datetime" if hit[1] else "date")
         notes.errors["published"] = hit.fallback()
-    found = find_published(tree, url=url, jsonld=meta.jsonld, tz=tz, now=now)
+    found = find_published(
+        page.tree, url=page.url, jsonld=page.meta.jsonld, tz=page.tz, now=page.now
+    )
     if found is None:
         notes.errors.setdefault("published", "no date found")
         return _Dated()
@@ -149,31 +159,30 @@ def _published(
     return _Dated(found.value, found.modified, "datetime" if found.has_time else "date")
 
 
-def _rule_title(tree: LexborHTMLParser, rules: SiteRules | None, notes: _Notes) -> str | None:
-    if not rules or not rules.title:
+def _rule_title(page: _Page, notes: _Notes) -> str | None:
+    selector = page.rules.title
+    if not selector:
         return None
-    value = rule_title(tree, rules.title)
+    value = rule_title(page.tree, selector)
     if isinstance(value, RuleMiss):
         notes.errors["title"] = value.fallback()
         return None
-    notes.provenance["title"] = f"rule:{rules.title}"
+    notes.provenance["title"] = f"rule:{selector}"
     return value
 
 
-def _body(
-    tree: LexborHTMLParser,
-    rules: SiteRules | None,
-    cache: ClassCache,
-    hints: BodyHints,
-    notes: _Notes,
-) -> tuple[str, str | None]:
-    if rules and rules.body:
-        value = rule_body(tree, rules.body, cache)
+def _body(page: _Page, notes: _Notes) -> tuple[str, str | None]:
+    """The body text, and the text of the <h1> nearest to it (for the title)."""
+    cache = ClassCache()
+    selector = page.rules.body
+    if selector:  # before pruning: the rule may name any element
+        value = rule_body(page.tree, selector, cache)
         if not isinstance(value, RuleMiss):
-            notes.provenance["body"] = f"rule:{rules.body}"
+            notes.provenance["body"] = f"rule:{selector}"
             return value, None
         notes.errors["body"] = value.fallback()
-    found: BodyResult | None = find_body(tree, cache, hints)
+    prune_tree(page.tree)
+    found: BodyResult | None = find_body(page.tree, cache, _hints(page.meta))
     if found is None:
         notes.errors.setdefault("body", "no main content found")
         return "", None
@@ -196,16 +205,10 @@ def _hints(meta: PageMeta) -> BodyHints:
     )
 
 
-def _generic_title(
-    tree: LexborHTMLParser,
-    meta: PageMeta,
-    url: str | None,
-    h1_text: str | None,
-    notes: _Notes,
-) -> str | None:
-    h1 = h1_text if h1_text is not None else _first_h1(tree)
-    host = fields.host(url) if url else None
-    chosen = choose_title(signals_from(meta, h1=h1, host=host))
+def _generic_title(page: _Page, h1_text: str | None, notes: _Notes) -> str | None:
+    h1 = h1_text if h1_text is not None else _first_h1(page.tree)
+    host = fields.host(page.url) if page.url else None
+    chosen = choose_title(signals_from(page.meta, h1=h1, host=host))
     if chosen is None:
         notes.errors.setdefault("title", "no title found")
         return None

@@ -27,6 +27,7 @@ _HEADINGS = {"h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h"}
 _SKIP = SKIP_TAGS | {"h1", "-comment"}
 _LISTS = frozenset({"ul", "ol", "dl"})
 _MAX_LINK_DENSITY = 0.5
+_MAX_DEPTH = 150  # deeper nesting is flattened (keeps Python's recursion limit far away)
 _MAX_CAPTION_WORDS = 25  # a short paragraph around an <img> is a caption or credit
 _MAX_LABEL_WORDS = 5
 DROPPED = "dropped"  # kind of the marker left where a box was dropped
@@ -62,7 +63,11 @@ class BlockWalker:
         self._walk(root, "p", False)
         self._flush("p")
 
-    def _walk(self, node: LexborNode, kind: str, in_link: bool) -> None:
+    def _walk(self, node: LexborNode, kind: str, in_link: bool, depth: int = 0) -> None:
+        if depth > _MAX_DEPTH:  # pathological nesting: take the rest as plain text
+            self._parts.append(node.text(deep=True))
+            return
+        depth += 1
         for child in node.iter(include_text=True):
             if child.is_text_node:
                 text = child.text_content or ""
@@ -81,30 +86,30 @@ class BlockWalker:
                 self._mark_dropped()
                 continue
             if tag in INLINE:
-                self._walk(child, kind, in_link or tag == "a")
+                self._walk(child, kind, in_link or tag == "a", depth)
                 continue
             self._flush(kind)
-            self._block(child, tag, kind, in_link)
+            self._block(child, tag, kind, in_link, depth)
             self._flush(kind)
 
-    def _block(self, node: LexborNode, tag: str, kind: str, in_link: bool) -> None:
+    def _block(self, node: LexborNode, tag: str, kind: str, in_link: bool, depth: int) -> None:
         if tag in _HEADINGS:
-            self._walk(node, "h", in_link)
+            self._walk(node, "h", in_link, depth)
             self._flush("h")
         elif tag in _LISTS:
             if _is_link_list(node):
                 self._mark_dropped()
             else:
-                self._walk(node, "li", in_link)
+                self._walk(node, "li", in_link, depth)
         elif tag == "li" or tag == "dt" or tag == "dd":
-            self._walk(node, "li", in_link)
+            self._walk(node, "li", in_link, depth)
             self._flush("li")
         elif tag == "blockquote":
-            self._walk(node, "quote", in_link)
+            self._walk(node, "quote", in_link, depth)
         elif tag == "pre":
-            self._walk(node, "pre", in_link)
+            self._walk(node, "pre", in_link, depth)
         else:
-            self._walk(node, kind, in_link)
+            self._walk(node, kind, in_link, depth)
 
     def _is_boilerplate(self, node: LexborNode) -> bool:
         if not self.use_classes or not self.cache.boilerplate(node.attributes):

@@ -1,17 +1,22 @@
 """Main-content detection on the lexbor tree, with no per-site knowledge.
 
-Paragraph-like nodes (``<p>``, ``<pre>``, and elements holding long direct text) are
-scored by length and punctuation; each score flows to the node's ancestors with decay
-(after readability).  Candidates get a bonus for content-like names and semantic tags
-(``<article>``, ``[itemprop=articleBody]``, ``<main>``) and are scaled by their link
-density.  The best candidate and its strong siblings form the region that
-:mod:`.blocks` turns into text; a lead/teaser paragraph just above the region is added
-when it looks like one.
+1. Paragraph-like nodes (``<p>``, ``<pre>``, and elements holding long direct text) are
+   scored by length and punctuation; each score flows to the node's ancestors with decay
+   (after readability), and their length ("mass") to ancestors up to 12 levels.
+2. Candidates get a bonus for content-like class names and semantic tags (``<article>``,
+   ``[itemprop=articleBody]``, ``<main>``) and are scaled by their link density.  Among
+   the close runners-up, the one nearest the page's headline wins (a second article
+   further down the page loses).
+3. The winner climbs to its ancestors while each step adds mostly paragraph text (an
+   article split into chunks between ads), never past another article's ``<h1>``.
+4. That region and its strong siblings go to :mod:`.blocks`; the lead above the region
+   (:mod:`.lead`) goes first; JSON-LD ``articleBody`` (:mod:`.ldbody`) filters the
+   blocks, or replaces them when the markup holds far less text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -32,8 +37,8 @@ _RANKED = 6
 _CLOSE_SCORE = 0.5  # runners-up this close to the best may win by nearness to the headline
 _MAX_CLIMB = 8
 _NEUTRAL_TEXT = 200  # a step that adds less text than this never stops the climb
-_MASS_SHARE = 0.5
-_BLOCKED = 1 << 30  # ... else at least this share of the added text must be paragraphs
+_MASS_SHARE = 0.5  # ... else at least this share of the added text must be paragraphs
+_BLOCKED = 1 << 30  # "added text" of a step that would take in another article
 _MIN_KEPT = 0.3  # output shorter than this share of the region's paragraph text is suspect
 _COMMAS = (",", "،", "、", "，", "؛")
 _TAG_WEIGHT = {
@@ -93,12 +98,11 @@ def find_body(
     region = _expand(top, candidates, cache, headline)
     roots = _with_siblings(region, candidates)
     lead = find_lead(roots[0], hints.description, cache)
-    headlines = hints.headlines
     if headline is not None:
-        headlines = (*headlines, headline.text(deep=True))
-    text = _render(roots, lead, cache, headlines, hints, use_classes=True)
+        hints = replace(hints, headlines=(*hints.headlines, headline.text(deep=True)))
+    text = _render(roots, lead, cache, hints, use_classes=True)
     if len(text) < region.mass * _MIN_KEPT:  # the class vocabulary misfired on this page
-        text = _render(roots, lead, cache, headlines, hints, use_classes=False)
+        text = _render(roots, lead, cache, hints, use_classes=False)
     better = _jsonld_body(hints, text)
     if better is not None:
         return better
@@ -113,7 +117,6 @@ def _render(
     roots: list[LexborNode],
     lead: LexborNode | None,
     cache: ClassCache,
-    headlines: tuple[str, ...],
     hints: BodyHints,
     *,
     use_classes: bool,
@@ -125,7 +128,7 @@ def _render(
     for root in roots:
         walker.walk_root(root)
     blocks = ld_filter(walker.blocks, hints.ld_body, protected)
-    return render(drop_furniture(blocks, headlines))
+    return render(drop_furniture(blocks, hints.headlines))
 
 
 def _jsonld_body(hints: BodyHints, dom_text: str) -> BodyResult | None:

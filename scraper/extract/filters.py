@@ -22,7 +22,13 @@ _DATE_LIKE = re.compile(r"\d{1,2}[./:-]\s?\d{1,2}|\b(?:19|20)\d{2}\b")
 _BYLINE = re.compile(
     r"(?i)^(?:by|von|par|por|di|door|av|af|od|от|від|oleh|text:|texto:|testo:|fotos?:)\s"
 )
+_FULL_DATE = re.compile(
+    r"\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"
+)
+_COPYRIGHT = re.compile(r"(?i)[©ⓒ]|\(c\)\s|\bcopyright\b|all rights reserved")
 _NON_ALNUM = re.compile(r"[\W_]+")
+_MAX_NOTICE_WORDS = 30
+_MAX_FULL_DATE_WORDS = 8
 _MAX_STAMP_WORDS = 10
 _MAX_BYLINE_WORDS = 6
 _HEAD_BLOCKS = 4  # a headline repeat is only looked for among the first blocks
@@ -48,11 +54,19 @@ def drop_furniture(blocks: list[Block], headlines: Iterable[str] = ()) -> list[B
 
 def _is_furniture(block: Block) -> bool:
     text = block.text
+    if not text or block.kind not in ("p", "h"):
+        return False
     if text.casefold().strip(" :.-") in _AD_LABELS:
         return True
-    if block.kind != "p" or text[-1] in _SENTENCE_END:
-        return False
     words = len(text.split())
+    if words <= _MAX_NOTICE_WORDS and _COPYRIGHT.search(text):
+        return True
+    if block.kind != "p":
+        return False
+    if words <= _MAX_FULL_DATE_WORDS and _FULL_DATE.search(text):
+        return True  # "15.04.2026 - 15:48 Uhr Lesedauer: 2 Min."
+    if text[-1] in _SENTENCE_END:
+        return False
     if words <= _MAX_STAMP_WORDS and _DATE_LIKE.search(text):
         return True
     return words <= _MAX_BYLINE_WORDS and _BYLINE.match(text) is not None

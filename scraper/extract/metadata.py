@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 __all__ = ["PageMeta", "read_metadata", "parse_jsonld", "ARTICLE_TYPES"]
 
@@ -59,6 +59,7 @@ class PageMeta:
     lang: str | None = None
     title_tag: str | None = None
     author_links: tuple[str, ...] = ()  # text of <a rel=author>
+    author_marks: tuple[str, ...] = ()  # text of [itemprop=author] elements (bylines)
 
     def first(self, *keys: str) -> str | None:
         """The first non-empty meta content among ``keys`` (in the order given)."""
@@ -85,8 +86,9 @@ class PageMeta:
 
 _SELECTOR = (
     'meta[content], script[type="application/ld+json" i], link[rel~="canonical" i][href],'
-    ' a[rel~="author"]'
+    ' a[rel~="author"], [itemprop~="author"]'
 )
+_MAX_NAME = 80
 
 
 def read_metadata(tree: LexborHTMLParser) -> PageMeta:
@@ -97,7 +99,8 @@ def read_metadata(tree: LexborHTMLParser) -> PageMeta:
     objects: list[Mapping[str, Any]] = []
     meta: dict[str, list[str]] = {}
     canonical: str | None = None
-    authors: list[str] = []
+    links: list[str] = []
+    marks: list[str] = []
     for node in tree.css(_SELECTOR):
         tag = node.tag
         if tag == "meta":
@@ -106,16 +109,28 @@ def read_metadata(tree: LexborHTMLParser) -> PageMeta:
             objects.extend(parse_jsonld(node.text(deep=True)))
         elif tag == "link":
             canonical = canonical or (node.attributes.get("href") or "").strip() or None
+        elif tag == "a" and "author" in (node.attributes.get("rel") or "").lower().split():
+            links.append(" ".join(node.text(deep=True).split()))
         else:
-            authors.append(" ".join(node.text(deep=True).split()))
+            marks.append(_itemprop_name(node))
     return PageMeta(
         jsonld=tuple(objects),
         meta={k: tuple(v) for k, v in meta.items()},
         canonical=canonical,
         lang=_lang(tree),
         title_tag=_title_tag(tree),
-        author_links=tuple(dict.fromkeys(a for a in authors if 1 < len(a) < 80)),
+        author_links=_names(links),
+        author_marks=_names(marks),
     )
+
+
+def _itemprop_name(node: LexborNode) -> str:
+    named = node.css_first('[itemprop~="name"]')
+    return " ".join((named or node).text(deep=True).split())
+
+
+def _names(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if 1 < len(v) < _MAX_NAME))
 
 
 def _add_meta(meta: dict[str, list[str]], attrs: Mapping[str, str | None]) -> None:
