@@ -138,6 +138,7 @@ class _Job:
         self.store = store
         self.run_id = run_id
         self.options = options
+        self.started = options.now()
 
     async def source(self, source: Source, tally: Tally) -> None:
         for host in source.domains:
@@ -376,6 +377,8 @@ class _Job:
     async def _article(self, source: Source, item: ListingItem) -> _Handled:
         known = self.store.known([item.url])
         now = self.options.now()
+        if known and known.last_fetched >= self.started:
+            return _Handled("duplicate")  # stored in this run under another of its URLs
         if known and (now - known.last_fetched).total_seconds() < source.refresh_after:
             return _Handled("fresh")
         validators = Validators(known.etag, known.last_modified) if known else None
