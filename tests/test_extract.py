@@ -650,3 +650,19 @@ def test_odd_input_never_raises(junk: str) -> None:
 def test_wrong_input_type_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="str or bytes"):
         extract(12345, None)  # type: ignore[arg-type]
+
+
+def test_language_detected_from_the_body_when_markup_has_none() -> None:
+    paragraphs = "".join(
+        f"<p>Die Stadtverwaltung hat am Dienstag beschlossen, den Hafen bis zum Sommer "
+        f"umzubauen, und die Bürger wurden zu einer Versammlung eingeladen ({i}).</p>"
+        for i in range(6)
+    )
+    page = (
+        "<html><head><title>Hafen</title></head><body><article>"
+        f"<h1>Hafen wird umgebaut</h1>{paragraphs}</article></body></html>"
+    )
+    article = extract(page, None, now=NOW)
+    assert article.language == "de"
+    assert article.provenance["language"] == "detector:py3langid"
+    assert extract("<html><body><p>Kurz.</p></body></html>", None, now=NOW).language is None

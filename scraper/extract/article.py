@@ -97,7 +97,7 @@ def extract(
         published=dated.published,
         body=body,
         authors=_note(fields.authors(meta), "authors", notes) or (),
-        language=_note(fields.language(meta, headers), "language", notes),
+        language=_note(fields.language(meta, headers, body), "language", notes),
         description=_note(fields.description(meta), "description", notes),
         image=_note(fields.image(meta, canonical or url), "image", notes),
         modified=dated.modified,

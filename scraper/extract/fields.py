@@ -111,7 +111,10 @@ def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://", "//", "/"))
 
 
-def language(meta: PageMeta, headers: Mapping[str, str] | None) -> tuple[str | None, str | None]:
+def language(
+    meta: PageMeta, headers: Mapping[str, str] | None, body: str = ""
+) -> tuple[str | None, str | None]:
+    """The page's language from its markup, else detected from the body text."""
     if meta.lang:
         return meta.lang, "html-lang"
     value = header(headers, "content-language")
@@ -123,7 +126,21 @@ def language(meta: PageMeta, headers: Mapping[str, str] | None) -> tuple[str | N
     locale = meta.first("og:locale")
     if locale:
         return locale.replace("_", "-"), "og:locale"
+    if len(body) >= _MIN_DETECT_CHARS:
+        return detect_language(body), "detector:py3langid"
     return None, None
+
+
+_MIN_DETECT_CHARS = 50
+_DETECT_CHARS = 3000  # enough text for a stable guess, cheap to classify
+
+
+def detect_language(text: str) -> str:
+    """An ISO 639-1 code guessed from the text (py3langid; its model loads on first use)."""
+    import py3langid
+
+    code, _score = py3langid.classify(text[:_DETECT_CHARS])
+    return str(code)
 
 
 def header(headers: Mapping[str, str] | None, name: str) -> str | None:
