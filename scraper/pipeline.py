@@ -39,6 +39,8 @@ log = logging.getLogger("scraper")
 _T = TypeVar("_T")
 
 MAX_SITEMAP_DOCUMENTS = 20
+# sitemap.xml.gz files come as gzip documents; parse_sitemap unpacks them under a size cap
+SITEMAP_TYPES = (*FEED_TYPES, "application/gzip", "application/x-gzip")
 STOP_POLL = 0.1  # seconds between looks at RunOptions.stop
 
 
@@ -231,7 +233,7 @@ class _Job:
         pending, seen = list(source.sitemaps), set(source.sitemaps)
         while pending and len(seen) <= MAX_SITEMAP_DOCUMENTS and not self.stopping:
             page = await self.fetch_page(
-                source, pending.pop(0), "sitemap", tally, accept=FEED_TYPES
+                source, pending.pop(0), "sitemap", tally, accept=SITEMAP_TYPES
             )
             if page is None:
                 continue

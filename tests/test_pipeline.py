@@ -250,3 +250,35 @@ def test_latest_news_on_article_pages_finds_more_articles_one_level_deep(
     assert fault_server.hits[third] == 0
     hint = rows(db, "select hint_published from articles where title = 'Story 2'")
     assert hint == ([("2026-01-01T00:00:00+00:00",)] if follow else [])
+
+
+def test_feed_and_gzipped_sitemap_sources(fault_server: FaultServer, tmp_path: Path) -> None:
+    import gzip
+
+    base = fault_server.base
+    a, b = "/news/2026/01/feed-story-about-the-harbour", "/news/2026/01/sitemap-story-on-ferries"
+    for n, path in enumerate((a, b), start=1):
+        html = article_html(f"Story {n}", f"2026-01-0{n}T10:00:00+00:00")
+        fault_server.page(path, html.encode())
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>Feed story</title><link>{base}{a}</link>"
+        "<pubDate>Thu, 01 Jan 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+    )
+    sitemap = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{base}{b}</loc></url></urlset>"
+    )
+    fault_server.page("/feed.xml", feed.encode(), content_type="application/rss+xml")
+    fault_server.page("/sitemap.xml.gz", gzip.compress(sitemap.encode()), "application/x-gzip")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[[source]]\nname = "feeds"\nfeeds = ["{base}/feed.xml"]\n'
+        f'sitemaps = ["{base}/sitemap.xml.gz"]\ndelay = 0\n'
+    )
+    report = run(load_config(cfg), tmp_path / "n.db")
+    assert report.status == "ok", report.summary()
+    assert rows(tmp_path / "n.db", "select title from articles order by title") == [
+        ("Story 1",),
+        ("Story 2",),
+    ]
