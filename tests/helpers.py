@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import faultserver as fs
+from faultserver import FaultServer
+
 PARAGRAPH = (
     "The council met on Tuesday evening to discuss the proposal in detail, and members "
     "from every ward asked questions about the cost, the timetable and the effect on local "
@@ -99,3 +102,13 @@ def run_cli(
         env=env,
         check=False,
     )
+
+
+def slow_site(server: FaultServer, count: int, hold: float) -> list[str]:
+    """A listing at /news/ of ``count`` articles, each answered after ``hold`` seconds."""
+    slugs = [f"/news/harbour-story-number-{i}" for i in range(count)]
+    for i, slug in enumerate(slugs):
+        html = article_html(f"Story number {i}", f"2026-01-{1 + i:02d}T09:00:00+00:00")
+        server.route(slug, fs.hold(hold, html.encode()))
+    server.page("/news/", listing_html(slugs).encode())
+    return slugs

@@ -10,7 +10,7 @@ from pathlib import Path
 import faultserver as fs
 import pytest
 from faultserver import FaultServer
-from helpers import article_html, listing_html, run_cli, write_config
+from helpers import article_html, listing_html, run_cli, slow_site, write_config
 
 import scraper
 from scraper.cli import cli
@@ -155,11 +155,7 @@ def test_sigterm_stops_a_cron_run_cleanly(fault_server: FaultServer, tmp_path: P
     import sys
     import time
 
-    slugs = [f"/news/harbour-story-number-{i}" for i in range(10)]
-    for i, slug in enumerate(slugs):
-        html = article_html(f"Story {i}", f"2026-01-{1 + i:02d}T09:00:00+00:00").encode()
-        fault_server.route(slug, fs.hold(0.2, html))
-    fault_server.page("/news/", listing_html(slugs).encode())
+    slugs = slow_site(fault_server, 10, hold=0.2)
     cfg = write_config(tmp_path / "c.toml", fault_server.base, concurrency=1)
     db = tmp_path / "n.db"
     args = [sys.executable, "-m", "scraper", "run", "--config", str(cfg), "--db", str(db)]

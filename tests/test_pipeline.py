@@ -8,7 +8,7 @@ from pathlib import Path
 import faultserver as fs
 import pytest
 from faultserver import FaultServer
-from helpers import article_html, listing_html, write_config
+from helpers import article_html, listing_html, slow_site, write_config
 
 from scraper import load_config, run
 from scraper.demo import DemoServer, check_rows, config, expectations
@@ -154,11 +154,7 @@ def test_run_killed_midway_then_resumed(fault_server: FaultServer, tmp_path: Pat
     import sys
     import time
 
-    slugs = [f"/news/harbour-story-number-{i}" for i in range(12)]
-    for i, slug in enumerate(slugs):
-        body = article_html(f"Story number {i}", f"2026-01-{1 + i:02d}T09:00:00+00:00").encode()
-        fault_server.route(slug, fs.hold(0.15, body))
-    fault_server.page("/news/", listing_html(slugs).encode())
+    slugs = slow_site(fault_server, 12, hold=0.15)
     cfg = write_config(tmp_path / "c.toml", fault_server.base, concurrency=1)
     db = tmp_path / "n.db"
     child = subprocess.Popen(
