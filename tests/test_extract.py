@@ -664,5 +664,5 @@ def test_language_detected_from_the_body_when_markup_has_none() -> None:
     )
     article = extract(page, None, now=NOW)
     assert article.language == "de"
-    assert article.provenance["language"] == "detector:py3langid"
+    assert article.provenance["language"] == "guess:text"
     assert extract("<html><body><p>Kurz.</p></body></html>", None, now=NOW).language is None

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from .language import guess_language
 from .metadata import PageMeta, clean_text
 
 __all__ = [
@@ -114,7 +115,7 @@ def _is_url(value: str) -> bool:
 def language(
     meta: PageMeta, headers: Mapping[str, str] | None, body: str = ""
 ) -> tuple[str | None, str | None]:
-    """The page's language from its markup, else detected from the body text."""
+    """The page's language from its markup, else guessed from the body text."""
     if meta.lang:
         return meta.lang, "html-lang"
     value = header(headers, "content-language")
@@ -126,21 +127,8 @@ def language(
     locale = meta.first("og:locale")
     if locale:
         return locale.replace("_", "-"), "og:locale"
-    if len(body) >= _MIN_DETECT_CHARS:
-        return detect_language(body), "detector:py3langid"
-    return None, None
-
-
-_MIN_DETECT_CHARS = 50
-_DETECT_CHARS = 3000  # enough text for a stable guess, cheap to classify
-
-
-def detect_language(text: str) -> str:
-    """An ISO 639-1 code guessed from the text (py3langid; its model loads on first use)."""
-    import py3langid
-
-    code, _score = py3langid.classify(text[:_DETECT_CHARS])
-    return str(code)
+    guess = guess_language(body) if body else None
+    return (guess, "guess:text") if guess else (None, None)
 
 
 def header(headers: Mapping[str, str] | None, name: str) -> str | None:
