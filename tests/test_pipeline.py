@@ -115,13 +115,17 @@ def test_faulty_pages_are_recorded_and_the_rest_stored(
         "/news/private-story-today": s.page("/news/private-story-today", page("Private")),
     }
     s.route("/news/loop2-story-today", fs.redirect("/news/loop-story-today"))
-    s.robots("User-agent: *\nDisallow: /news/private-story-today\n")
-    s.page("/news/", listing_html(list(faults)).encode())
+    robots = b"User-agent: *\nDisallow: /news/private-story-today\n"
+    # robots.txt and the listing fail once too, the way every page of a bad site may
+    s.sequence("/robots.txt", fs.status(503), fs.ok(robots, content_type="text/plain"))
+    listing = listing_html(list(faults)).encode()
+    s.sequence("/news/", fs.status(429, headers={"Retry-After": "0"}), fs.reset(), fs.ok(listing))
     db = tmp_path / "n.db"
     cfg = write_config(tmp_path / "c.toml", s.base, fetch="total_timeout = 0.6")
     report = run(load_config(cfg), db)
 
     assert report.status == "partial" and report.exit_code == 1
+    assert (s.hits["/robots.txt"], s.hits["/news/"]) == (2, 3)
     titles = {t for (t,) in rows(db, "select title from articles")}
     assert titles == {
         "Throttled",
