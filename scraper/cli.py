@@ -7,16 +7,18 @@ Exit codes: 0 ok, 1 partial (some source or article failed), 2 usage or config e
 from __future__ import annotations
 
 import dataclasses
+import logging
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from . import demo as demo_site
 from .config import Config, load_config
-from .errors import EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ScraperError
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ScraperError
 from .extract import extract as extract_article
 from .health import TABLE_COLUMNS, source_health
 from .logs import log_fetch_event, setup_logging
@@ -151,7 +153,11 @@ def extract_command(page: str, url: str | None, explain: bool) -> None:
 @db_option
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--source", help="Only this source.")
-@click.option("--since", help="Only articles published on or after this ISO date.")
+@click.option(
+    "--since",
+    callback=lambda ctx, param, value: _iso_date(value),
+    help="Only articles published on or after this ISO 8601 date or time.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def articles_command(
     db: str, limit: int, source: str | None, since: str | None, as_json: bool
@@ -233,6 +239,18 @@ def _run(config: Config, db: str, options: RunOptions, quiet: bool) -> RunReport
     return report
 
 
+def _iso_date(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not an ISO 8601 date or time (e.g. 2026-01-14)",
+                param_hint="--since",
+            ) from None
+    return value
+
+
 def _read_file(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
@@ -275,3 +293,7 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug: still one line for the user, the traceback in the log
+        logging.getLogger("scraper").debug("unexpected error", exc_info=True)
+        click.echo(f"Error: internal error: {exc!r} (run with -vv for the traceback)", err=True)
+        sys.exit(EXIT_FAILED)

@@ -69,6 +69,7 @@ def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
         (["run", "--config", "/nonexistent/c.toml"], "file not found"),
         (["articles", "--db", "/nonexistent/n.db"], "no database"),
         (["articles", "--limit", "0"], "--limit"),
+        (["articles", "--since", "yesterday"], "ISO 8601"),
         (["frobnicate"], "No such command"),
         (["extract", "/nonexistent.html"], "cannot read"),
     ],
