@@ -391,6 +391,8 @@ class _Job:
             skipped = isinstance(exc, RobotsDisallowed | NotHTML)
             return _Handled("skipped" if skipped else "failed", str(exc))
         self.record_page(source, page, "article")
+        if page.not_modified and not known:
+            return _Handled("failed", f"{item.url}: HTTP 304 to a request that was not conditional")
         if page.not_modified and known:
             self.store.touch(
                 known.article_id,

@@ -282,3 +282,26 @@ def test_feed_and_gzipped_sitemap_sources(fault_server: FaultServer, tmp_path: P
         ("Story 1",),
         ("Story 2",),
     ]
+
+
+def test_a_lying_304_and_an_unchanged_200_store_nothing_wrong(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    story, liar = "/news/2026/01/the-harbour-story", "/news/2026/01/the-lying-server-story"
+    fault_server.page("/news/", listing_html([story, liar]).encode())
+    html = article_html("Harbour story", "2026-01-02T09:00:00+00:00").encode()
+    # the ETag changes on every response (a validator that lies); the text does not
+    fault_server.sequence(
+        story,
+        fs.ok(html, headers={"ETag": '"v1"'}),
+        fs.ok(html, headers={"ETag": '"v2"'}),
+    )
+    fault_server.route(liar, fs.status(304))  # 304 although nothing was asked conditionally
+    cfg = load_config(
+        write_config(tmp_path / "c.toml", fault_server.base, extra="refresh_after = 0")
+    )
+    db = tmp_path / "n.db"
+    first, second = run(cfg, db), run(cfg, db)
+    assert (first.totals()["new"], first.totals()["failed"]) == (1, 1)
+    assert (second.totals()["unchanged"], second.totals()["updated"]) == (1, 0)
+    assert rows(db, "select title, version, etag from articles") == [("Harbour story", 1, '"v2"')]
