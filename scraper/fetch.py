@@ -45,8 +45,10 @@ from .robots import (
     ROBOTS_MAX_BYTES,
     Politeness,
     RobotsCache,
+    RobotsMemory,
     RobotsRules,
     parse_robots,
+    recalled_rules,
     rules_for_status,
 )
 
@@ -113,6 +115,7 @@ class Fetcher:
         rng: random.Random | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         on_event: Callable[[FetchEvent], None] | None = None,
+        robots_memory: RobotsMemory | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -120,6 +123,7 @@ class Fetcher:
         self._rng = rng or random.Random()
         self._transport = transport
         self._on_event = on_event
+        self._robots_memory = robots_memory
         self._polite = Politeness(settings.concurrency, clock=clock, sleep=sleep)
         self._robots = RobotsCache(self._load_robots)
         self._client: httpx.AsyncClient | None = None
@@ -237,10 +241,12 @@ class Fetcher:
             rules = RobotsRules(url=url, status=None)
             attempts, message = 0, f"{rules.describe()}: {exc}"
         except FetchError as exc:
-            rules = rules_for_status(url, exc.status, str(exc))
+            rules = recalled_rules(rules_for_status(url, exc.status, str(exc)), self._robots_memory)
             attempts, message = 0, rules.describe()
         else:
             rules = parse_robots(url, response.content, response.status)
+            if self._robots_memory is not None:
+                self._robots_memory.remember(url, response.content)
             message = rules.describe()
         delay = rules.crawl_delay(self._settings.user_agent)
         if delay:

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -31,6 +32,7 @@ class RobotsRules:
     parser: Protego | None = None  # None: everything allowed
     unreachable: str | None = None  # why robots.txt could not be read: everything disallowed
     status: int | None = None
+    recalled: str | None = None  # why a copy stored on an earlier run is used instead
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.unreachable is not None:
@@ -47,6 +49,8 @@ class RobotsRules:
         """One line for the fetch log."""
         if self.unreachable is not None:
             return f"robots.txt unreachable, everything disallowed: {self.unreachable}"
+        if self.recalled is not None:
+            return f"robots.txt unreachable ({self.recalled}); using the copy from an earlier run"
         if self.parser is None:
             answer = f" (HTTP {self.status})" if self.status is not None else ""
             return f"no usable robots.txt{answer}, everything allowed"
@@ -76,6 +80,29 @@ def rules_for_status(url: str, status: int | None, reason: str) -> RobotsRules:
     if status is not None and 400 <= status < 500 and status != 429:
         return RobotsRules(url=url, status=status)
     return RobotsRules(url=url, unreachable=reason, status=status)
+
+
+class RobotsMemory(Protocol):
+    """Keeps the last robots.txt read from each URL across runs (the store implements it).
+
+    RFC 9309 lets a crawler keep using a cached robots.txt while the live one is
+    unreachable, instead of treating the whole site as disallowed.
+    """
+
+    def recall(self, url: str) -> bytes | None: ...
+
+    def remember(self, url: str, content: bytes) -> None: ...
+
+
+def recalled_rules(rules: RobotsRules, memory: RobotsMemory | None) -> RobotsRules:
+    """``rules`` unless robots.txt was unreachable and ``memory`` holds an earlier copy."""
+    if rules.unreachable is None or memory is None:
+        return rules
+    content = memory.recall(rules.url)
+    if content is None:
+        return rules
+    parsed = parse_robots(rules.url, content, 200)
+    return RobotsRules(url=rules.url, parser=parsed.parser, status=200, recalled=rules.unreachable)
 
 
 class RobotsCache:

@@ -592,3 +592,36 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.01)
+
+
+class _Memory:
+    """An in-memory RobotsMemory (the store keeps it in SQLite)."""
+
+    def __init__(self) -> None:
+        self.copies: dict[str, bytes] = {}
+
+    def recall(self, url: str) -> bytes | None:
+        return self.copies.get(url)
+
+    def remember(self, url: str, content: bytes) -> None:
+        self.copies[url] = content
+
+
+def test_unreachable_robots_falls_back_to_the_copy_of_an_earlier_run(
+    fault_server: FaultServer,
+) -> None:
+    memory = _Memory()
+    fault_server.robots("User-agent: *\nDisallow: /private\n")
+    Harness(ROBOTS, robots_memory=memory).get(fault_server.page("/a"))
+    assert memory.copies == {
+        fault_server.url("/robots.txt"): b"User-agent: *\nDisallow: /private\n"
+    }
+
+    fault_server.robots("down", code=503)  # the next run finds robots.txt unreachable
+    harness = Harness(ROBOTS, robots_memory=memory)
+    assert harness.get(fault_server.url("/a")).status == 200
+    harness.fail(fault_server.page("/private"), RobotsDisallowed)
+    (event,) = [e for e in harness.events if e.kind == "robots"]
+    assert "earlier run" in event.message
+    # without a stored copy the same outage disallows everything (RFC 9309)
+    Harness(ROBOTS, robots_memory=_Memory()).fail(fault_server.url("/a"), RobotsDisallowed)
