@@ -666,3 +666,88 @@ def test_language_detected_from_the_body_when_markup_has_none() -> None:
     assert article.language == "de"
     assert article.provenance["language"] == "guess:text"
     assert extract("<html><body><p>Kurz.</p></body></html>", None, now=NOW).language is None
+
+
+# ----------------------------------------------------------------------------- title tails
+
+
+@pytest.mark.parametrize(
+    ("signals", "expected", "source"),
+    [
+        (  # an og:title cut after a conjunction gives way to the next intact signal
+            TitleSignals(
+                og="Marathon: clear winner and",
+                twitter="Marathon: clear winner and",
+                jsonld="Children's race: parents kept away",
+                title_tag='Marathon: clear winner and "a royal visit"',
+            ),
+            "Children's race: parents kept away",
+            "json-ld:headline",
+        ),
+        (
+            TitleSignals(og="Storm hits the coast…", h1="Storm hits the coast, towns flooded"),
+            "Storm hits the coast, towns flooded",
+            "h1",
+        ),
+        (  # an upper-case last letter is a name, not a cut: "Vitamin E"
+            TitleSignals(og="Why you need Vitamin E", jsonld="Vitamins explained"),
+            "Why you need Vitamin E",
+            "og:title",
+        ),
+        (  # every signal cut short: the most trusted one still wins
+            TitleSignals(og="Budget vote and", title_tag="Budget vote and"),
+            "Budget vote and",
+            "og:title",
+        ),
+        (  # a glued "-Section" tail after Hangul goes when it names the page's section
+            TitleSignals(
+                og="예산안 국회 통과됐다-정치ㅣ한국신문",
+                site_names=("한국신문",),
+                sections=("정치",),
+            ),
+            "예산안 국회 통과됐다",
+            "og:title",
+        ),
+        (  # in a cased script a glued hyphen joins one word: kept
+            TitleSignals(og="Talks between USA-Iran", sections=("Iran",)),
+            "Talks between USA-Iran",
+            "og:title",
+        ),
+        (
+            TitleSignals(og="Budget approved - Politics", sections=("Politics",)),
+            "Budget approved",
+            "og:title",
+        ),
+        (  # a tail that is not one of the page's sections stays
+            TitleSignals(og="Budget approved - Politics", sections=("Sport",)),
+            "Budget approved - Politics",
+            "og:title",
+        ),
+    ],
+)
+def test_title_cut_short_and_section_tail(
+    signals: TitleSignals, expected: str, source: str
+) -> None:
+    assert choose_title(signals) == (expected, source)
+
+
+def test_title_section_tail_read_from_page_metadata() -> None:
+    head = (
+        "<meta property='og:title' content='Council passes the budget - Politics'>"
+        "<meta property='article:section' content='Politics'>"
+    )
+    article = extract(article_page(head=head), "https://gazette.example/a", now=NOW)
+    assert article.title == "Council passes the budget"
+    crumbs = (
+        '<script type="application/ld+json">{"@type":"BreadcrumbList","itemListElement":['
+        '{"@type":"ListItem","position":1,"item":{"@id":"/","name":"Home"}},'
+        '{"@type":"ListItem","position":2,"item":{"@id":"/local","name":"Local"}},'
+        '{"@type":"ListItem","position":3,"name":"Live updates"}]}</script>'
+    )
+    head = "<meta property='og:title' content='Council passes the budget - Local'>" + crumbs
+    article = extract(article_page(head=head), "https://gazette.example/a", now=NOW)
+    assert article.title == "Council passes the budget"
+    # the last crumb is the page itself, never a section
+    head = "<meta property='og:title' content='Storm warning - Live updates'>" + crumbs
+    article = extract(article_page(head=head), "https://gazette.example/a", now=NOW)
+    assert article.title == "Storm warning - Live updates"

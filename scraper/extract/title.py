@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .fields import registrable_domain
 from .filters import text_key
@@ -27,6 +28,20 @@ _TAIL = re.compile(r"\s*(?:[|–—·»/*•:：ㅣ│｜]|-{1,2})")
 _MAX_TAIL_WORDS = 6
 _SPLIT_KEEP = re.compile(f"({_SEPARATORS.pattern})")
 _MAX_SECTION_WORDS = 3
+# A title cut short ends in a conjunction or article (lower case, so "Vitamin E" is no
+# cut) or in an ellipsis; such a candidate gives way to the next intact one.
+_TRUNCATED = re.compile(
+    r"(?:\s(?:and|or|the|und|oder|der|et|ou|les|y|e|el|los|las|il|og|och|ve|oraz|и)"
+    r"|\.{3}|…)$"
+)
+# "Headline - Section" or "Headline-Section": the tail names one of the page's sections.
+# A glued hyphen only counts after a letter without case (Hangul, CJK) or a non-letter:
+# in cased scripts "USA-Iran" or "Berlin-Mitte" is one compound word.
+_SECTION_TAIL = re.compile(
+    r"(?:\s+(?:[|–—·»/*•ㅣ│｜]|-{1,2})\s*|(?<=\S)-)([^\s|–—·»/*•ㅣ│｜-]+(?:\s+\S+){0,2})$"
+)
+_SECTION_KEYS = ("section", "category")
+_LIST_SPLIT = re.compile(r"\s*[,;|]\s*")
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,7 @@ class TitleSignals:
     h1: str | None = None
     title_tag: str | None = None
     site_names: tuple[str, ...] = ()  # og:site_name, publisher, host labels
+    sections: tuple[str, ...] = ()  # article:section, articleSection, breadcrumb names
 
     def ordered(self) -> list[tuple[str, str]]:
         pairs = [
@@ -65,7 +81,41 @@ def signals_from(meta: PageMeta, *, h1: str | None, host: str | None) -> TitleSi
         h1=clean_text(h1),
         title_tag=clean_text(meta.title_tag),
         site_names=tuple(n for n in names if n),
+        sections=_sections(meta),
     )
+
+
+def _sections(meta: PageMeta) -> tuple[str, ...]:
+    """The section names the page declares: section/category metas, JSON-LD, breadcrumbs."""
+    values = [v for k, vs in meta.meta.items() if any(w in k for w in _SECTION_KEYS) for v in vs]
+    for obj in meta.jsonld:
+        values.extend(_strings(obj.get("articleSection")))
+        values.extend(_breadcrumb_names(obj))
+    values.extend(_strings(meta.ld_value("articleSection")))
+    names = (part for value in values for part in _LIST_SPLIT.split(value))
+    return tuple(dict.fromkeys(n for n in names if n and len(n.split()) <= _MAX_SECTION_WORDS))
+
+
+def _breadcrumb_names(obj: Mapping[str, Any]) -> list[str]:
+    if "BreadcrumbList" not in _strings(obj.get("@type")):
+        return []
+    items = obj.get("itemListElement")
+    names: list[str] = []
+    # The last crumb is often the article itself, so it never counts as a section.
+    for item in items[:-1] if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            inner = item.get("item")
+            name = item.get("name") or (inner.get("name") if isinstance(inner, dict) else None)
+            names.extend(_strings(name))
+    return names
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
 
 
 def _publisher(meta: PageMeta) -> str | None:
@@ -85,8 +135,25 @@ def choose_title(signals: TitleSignals) -> tuple[str, str] | None:
     cleaned = [(name, value) for name, value in cleaned if value and _key(value) not in keys]
     if not cleaned:
         return None
-    name, value = cleaned[0]
-    return _without_tail(value, [v for _, v in cleaned[1:]]), name
+    intact = [(name, value) for name, value in cleaned if not _TRUNCATED.search(value)]
+    name, value = (intact or cleaned)[0]
+    value = _without_section(value, _section_keys(signals.sections))
+    return _without_tail(value, [v for n, v in cleaned if n != name]), name
+
+
+def _without_section(value: str, section_keys: frozenset[str]) -> str:
+    """``value`` less a trailing "- Section" (or glued "-Section") naming the page's section."""
+    match = _SECTION_TAIL.search(value)
+    if not match or match.start() == 0 or _key(match.group(1)) not in section_keys:
+        return value
+    before = value[match.start() - 1]
+    if match.group(0).startswith("-") and (before.isupper() or before.islower()):
+        return value
+    return value[: match.start()].rstrip()
+
+
+def _section_keys(sections: Sequence[str]) -> frozenset[str]:
+    return frozenset(k for k in (_key(s) for s in sections) if k)
 
 
 def _without_tail(value: str, others: Sequence[str]) -> str:
