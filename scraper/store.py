@@ -19,28 +19,30 @@ from sqlite_utils import Database
 from sqlite_utils.db import Table
 
 from scraper.errors import StoreError
+from scraper.fingerprint import Fingerprint
 from scraper.models import Article
 from scraper.store_schema import (
     FETCH_KINDS,
     FETCH_OUTCOMES,
-    NEAR_DUPLICATE_BITS,
     RUN_STATUSES,
     article_record,
     body_hash,
+    closest_article,
     decode_row,
-    hamming,
     is_substantial,
     iso_or_none,
     iso_utc,
     merge_record,
     open_database,
-    simhash_bands,
+    set_band_keys,
     to_json,
     translate_errors,
     write_transaction,
 )
 
 __all__ = ["FetchRecord", "Known", "SaveResult", "Store", "body_hash"]
+
+MAX_CANDIDATES = 20  # stored bodies compared per save, those sharing the most band keys first
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class _Incoming:
     urls: tuple[str, ...]
     when: str
     record: Mapping[str, Any]  # article columns (content, metadata, validators, hints)
+    fingerprint: Fingerprint  # of record["body"]
 
 
 def _utc_now() -> datetime:
@@ -182,8 +185,9 @@ class Store:
         Outcomes: "unchanged" or "updated" when any of those URLs is known (an update
         keeps the previous content in ``article_versions``; a value missing from this
         extraction never erases a stored one); "duplicate" when a substantial body
-        equals, or nearly equals (simhash), a stored article's, whose URLs then include
-        these; otherwise "new".
+        equals, or nearly equals (same text give or take a few edits, see
+        :mod:`scraper.fingerprint`), a stored article's, whose URLs then include these;
+        otherwise "new".
         """
         record = article_record(article) | {
             "source": source,
@@ -197,12 +201,13 @@ class Store:
             urls=tuple(dict.fromkeys((url, *aliases))),
             when=self._stamp(fetched_at),
             record=record,
+            fingerprint=Fingerprint.of(article.body),
         )
         with write_transaction(self.db, self.path, f"saving article {url}"):
             existing = self._find(incoming.urls)
             if existing is not None:
                 return self._refresh(existing, incoming)
-            duplicate = self._find_duplicate(article.body, record)
+            duplicate = self._find_duplicate(incoming)
             if duplicate is not None:
                 self._add_urls(duplicate, incoming)
                 self.db.execute(
@@ -280,33 +285,25 @@ class Store:
             found = row[0] if row else None
         return None if found is None else dict(self.db.table("articles").get(found))
 
-    def _find_duplicate(self, body: str, record: Mapping[str, Any]) -> int | None:
+    def _find_duplicate(self, incoming: _Incoming) -> int | None:
         """An article with the same or nearly the same substantial body, by indexed lookups."""
+        body = str(incoming.record["body"])
         if not is_substantial(body):
             return None
         row = self.db.execute(
-            "SELECT id FROM articles WHERE body_hash = ? ORDER BY id LIMIT 1", [record["body_hash"]]
+            "SELECT id FROM articles WHERE body_hash = ? ORDER BY id LIMIT 1",
+            [incoming.record["body_hash"]],
         ).fetchone()
         if row is not None:
             return int(row[0])
-        value = int(record["simhash"])
-        bands = simhash_bands(value)
-        clauses = " OR ".join(["(b.band = ? AND b.value = ?)"] * len(bands))
-        candidates = self.db.execute(
-            "SELECT DISTINCT a.id, a.simhash FROM simhash_bands b"
-            f" JOIN articles a ON a.id = b.article_id WHERE {clauses}",
-            [part for pair in bands for part in pair],
-        ).fetchall()
-        close = [(hamming(value, other), aid) for aid, other in candidates]
-        best = min((c for c in close if c[0] <= NEAR_DUPLICATE_BITS), default=None)
-        return None if best is None else int(best[1])
+        return closest_article(self.db, incoming.fingerprint, MAX_CANDIDATES)
 
     def _insert(self, incoming: _Incoming) -> int:
         stamps = {key: incoming.when for key in ("first_seen", "last_fetched", "last_changed")}
         table = self.db.table("articles")
         table.insert({"url": incoming.url, **incoming.record, **stamps, "version": 1})
         article_id = self._inserted_id(table)
-        self._set_bands(article_id, incoming.record)
+        set_band_keys(self.db, article_id, str(incoming.record["body"]), incoming.fingerprint)
         self._add_urls(article_id, incoming)
         return article_id
 
@@ -329,17 +326,12 @@ class Store:
             merged |= {"version": int(row["version"]) + 1, "last_changed": incoming.when}
         self.db.table("articles").update(article_id, merged)
         if changed:
-            self._set_bands(article_id, merged)
+            body = str(merged["body"])
+            same = body == incoming.record["body"]
+            fingerprint = incoming.fingerprint if same else Fingerprint.of(body)
+            set_band_keys(self.db, article_id, body, fingerprint)
         self._add_urls(article_id, incoming)
         return SaveResult("updated" if changed else "unchanged", article_id)
-
-    def _set_bands(self, article_id: int, record: Mapping[str, Any]) -> None:
-        self.db.execute("DELETE FROM simhash_bands WHERE article_id = ?", [article_id])
-        if is_substantial(record["body"]):
-            self.db.table("simhash_bands").insert_all(
-                {"band": band, "value": value, "article_id": article_id}
-                for band, value in simhash_bands(int(record["simhash"]))
-            )
 
     def _add_urls(self, article_id: int, incoming: _Incoming) -> None:
         self.db.table("article_urls").insert_all(

@@ -3,17 +3,17 @@
 The schema version lives in ``PRAGMA user_version``; each migration runs in its own
 ``BEGIN IMMEDIATE`` transaction together with the version bump, so a crash leaves
 the database at the previous version, never half-migrated.  Article bodies get an
-exact fingerprint (``body_hash``) and a 64-bit simhash split into four indexed 16-bit
-bands (``simhash_bands``), so near-duplicates are found without a scan.
+exact fingerprint (``body_hash``) and the MinHash band keys of their word shingles
+(``shingle_bands``, see :mod:`scraper.fingerprint`), so near-duplicate candidates are
+found by indexed lookups, never a scan.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from scraper.errors import StoreError
+from scraper.fingerprint import Fingerprint, Profile, resemblance, same_text
 from scraper.models import Article
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -34,16 +35,12 @@ FETCH_KINDS = frozenset({"listing", "article", "robots", "feed", "sitemap"})
 FETCH_OUTCOMES = frozenset({"ok", "not-modified", "error", "skipped"})
 
 SUBSTANTIAL_BODY = 300  # characters of normalized body before duplicate detection applies
-NEAR_DUPLICATE_BITS = 3  # simhash Hamming distance still counted as the same text
-_SHINGLE_WORDS = 4
-_BANDS = 4
-_BAND_BITS = 16
-_MASK64 = (1 << 64) - 1
+_BACKFILL_BATCH = 500  # articles read at a time when a migration computes fingerprints
 _JSON_COLUMNS = ("authors", "extraction_errors", "provenance")
 # Columns a re-fetch replaces only when it has a value: a failed field never erases a
 # stored one.  The first column of a group decides for the whole group.
 _KEEP_GROUPS = (
-    ("body", "body_hash", "simhash"),
+    ("body", "body_hash"),
     ("published", "date_precision"),
     *((column,) for column in "title authors language description image modified".split()),
     *((column,) for column in "etag last_modified hint_title hint_published".split()),
@@ -256,7 +253,33 @@ def _v2_source_runs(db: Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_initial, _v2_source_runs)
+def _v3_shingle_bands(db: Database) -> None:
+    """MinHash band keys replace the simhash (too coarse for edited copies); backfilled."""
+    db.create_table(
+        "shingle_bands",
+        _columns("band_key:int article_id:int"),
+        pk=("band_key", "article_id"),
+        foreign_keys=_ARTICLE_FK,
+        ignore=True,
+    ).create_index(["article_id"], if_not_exists=True)
+    last_id = -1
+    while batch := db.execute(
+        "SELECT id, body FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+        [last_id, _BACKFILL_BATCH],
+    ).fetchall():
+        for article_id, body in batch:
+            set_band_keys(db, article_id, body, Fingerprint.of(body))
+        last_id = batch[-1][0]
+    db.execute("DROP TABLE IF EXISTS simhash_bands")
+    if "simhash" in db.table("articles").columns_dict:
+        db.execute("ALTER TABLE articles DROP COLUMN simhash")
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
+    _v1_initial,
+    _v2_source_runs,
+    _v3_shingle_bands,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -268,34 +291,47 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(normalize(body).encode("utf-8")).hexdigest()
 
 
-def simhash(body: str) -> int:
-    """64-bit simhash of the body's word 4-shingles, as a signed integer (SQLite's range)."""
-    words = re.findall(r"\w+", body.casefold())
-    if not words:
-        return 0
-    last = max(1, len(words) - _SHINGLE_WORDS + 1)
-    shingles = {" ".join(words[i : i + _SHINGLE_WORDS]) for i in range(last)}
-    hashes = [
-        int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "big")
-        for s in shingles
+def set_band_keys(db: Database, article_id: int, body: str, fingerprint: Fingerprint) -> None:
+    """Replace the article's indexed band keys (none for a body too short to deduplicate)."""
+    db.execute("DELETE FROM shingle_bands WHERE article_id = ?", [article_id])
+    if is_substantial(body):
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO shingle_bands (band_key, article_id) VALUES (?, ?)",
+            [(key, article_id) for key in fingerprint.band_keys],
+        )
+
+
+def closest_article(db: Database, fingerprint: Fingerprint, limit: int) -> int | None:
+    """The stored article most resembling ``fingerprint``'s body, if it is the same text.
+
+    Candidates are the ``limit`` articles sharing the most band keys; only their bodies
+    are read (ties go to the oldest article).
+    """
+    keys = fingerprint.band_keys
+    if not keys:
+        return None
+    candidates = [
+        int(aid)
+        for (aid,) in db.execute(
+            f"SELECT article_id FROM shingle_bands WHERE band_key IN ({_marks(keys)})"
+            " GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT ?",
+            [*keys, limit],
+        )
     ]
-    value = 0
-    for bit in range(64):
-        ones = sum(1 for h in hashes if h >> bit & 1)
-        if 2 * ones > len(hashes):
-            value |= 1 << bit
-    return value - (1 << 64) if value >> 63 else value
+    bodies = db.execute(
+        f"SELECT id, body FROM articles WHERE id IN ({_marks(candidates)})", candidates
+    ).fetchall()
+    ours = fingerprint.profile
+    matches = [
+        (resemblance(ours.shingles, theirs.shingles), -int(aid))
+        for aid, theirs in ((aid, Profile.of(body)) for aid, body in bodies)
+        if same_text(ours, theirs)
+    ]
+    return -max(matches)[1] if matches else None
 
 
-def hamming(a: int, b: int) -> int:
-    return ((a ^ b) & _MASK64).bit_count()
-
-
-def simhash_bands(value: int) -> list[tuple[int, int]]:
-    """(band, 16-bit value) pairs; two hashes within 3 bits share at least one band."""
-    unsigned = value & _MASK64
-    mask = (1 << _BAND_BITS) - 1
-    return [(band, unsigned >> (band * _BAND_BITS) & mask) for band in range(_BANDS)]
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def normalize(text: str) -> str:
@@ -336,7 +372,6 @@ def article_record(article: Article) -> dict[str, Any]:
         "date_precision": article.date_precision,
         "body": article.body,
         "body_hash": body_hash(article.body),
-        "simhash": simhash(article.body),
         "authors": to_json(list(article.authors)),
         "language": article.language,
         "description": article.description,

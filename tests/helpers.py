@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,24 @@ from pathlib import Path
 import faultserver as fs
 from faultserver import FaultServer
 
-PARAGRAPH = (
-    "The council met on Tuesday evening to discuss the proposal in detail, and members "
-    "from every ward asked questions about the cost, the timetable and the effect on local "
-    "businesses along the harbour front. {n}"
-)
+_WORDS = (
+    "council harbour ferry budget plan vote members ward cost timetable businesses river "
+    "school bridge tram market fishermen island museum library storm repairs rents police "
+    "hospital nurses farmers grain quota festival season tourists port workers union court"
+).split()
+_VERBS = "approved rejected discussed delayed funded questioned praised extended".split()
+
+
+def paragraph(title: str, n: int) -> str:
+    """A sentence-like paragraph whose words depend on the title: distinct articles."""
+    rng = random.Random(f"{title}/{n}")
+    sentences = [
+        f"The {rng.choice(_WORDS)} {rng.choice(_VERBS)} the {rng.choice(_WORDS)} and the "
+        f"{rng.choice(_WORDS)} on {rng.choice(_WORDS)} {rng.randint(2, 99)}, said the "
+        f"{rng.choice(_WORDS)} of the {rng.choice(_WORDS)}."
+        for _ in range(4)
+    ]
+    return " ".join(sentences) + f" {title} paragraph {n}."
 
 
 def article_html(
@@ -32,9 +46,7 @@ def article_html(
         for i, path in enumerate(sidebar)
     )
     meta = f'<meta charset="{charset}">' if charset else ""
-    body = "\n".join(
-        f"<p>{PARAGRAPH.format(n=f'{title} paragraph {i}.')}</p>" for i in range(paragraphs)
-    )
+    body = "\n".join(f"<p>{paragraph(title, i)}</p>" for i in range(paragraphs))
     return f"""<!doctype html><html lang="en"><head>{meta}<title>{title} | Test Gazette</title>
 <meta property="og:site_name" content="Test Gazette">
 <meta property="article:published_time" content="{published}"></head>

@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from scraper.errors import StoreError
+from scraper.fingerprint import SAME_TEXT, Fingerprint, Profile, resemblance
 from scraper.models import Article
 from scraper.store import FetchRecord, SaveResult, Store, body_hash
-from scraper.store_schema import SCHEMA_VERSION, hamming, simhash
+from scraper.store_schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 CEST = timezone(timedelta(hours=2))
@@ -75,7 +77,8 @@ def test_schema_is_created_on_first_use_and_reopening_changes_nothing(tmp_path: 
     with Store(path) as store:
         tables = set(store.db.table_names())
         assert {"articles", "article_urls", "article_versions", "runs", "fetches"} <= tables
-        assert {"simhash_bands", "articles_fts"} <= tables
+        assert {"shingle_bands", "articles_fts"} <= tables
+        assert "simhash_bands" not in tables
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.db.journal_mode == "wal"
         assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
@@ -218,7 +221,7 @@ def test_near_duplicate_is_caught_and_a_different_article_is_new(store: Store) -
     words[500] = "altered"
     edited = " ".join(words)
     assert body_hash(edited) != body_hash(body)
-    assert hamming(simhash(body), simhash(edited)) <= 3  # the premise of this test
+    assert resemblance(Profile.of(body).shingles, Profile.of(edited).shingles) < 1  # premise
     original = save(store, "https://a.example/long", article(body))
     copy = save(store, "https://b.example/copy", article(edited))
     assert copy == SaveResult("duplicate", original.article_id)
@@ -408,3 +411,205 @@ def test_kill_9_mid_write_leaves_a_consistent_database(tmp_path: Path) -> None:
         assert store.count_articles() == limit
         statuses = [r["status"] for r in store.db.query("SELECT status FROM runs ORDER BY id")]
         assert statuses == ["aborted", "ok"]
+
+
+# -- near-duplicate recall and precision ----------------------------------------------------
+
+SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "so", "ti", "va", "pe", "du")
+VOCAB = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in ("", *SYLLABLES)][:1500]
+ZIPF = [1 / (rank + 1) for rank in range(len(VOCAB))]  # a few very common words, like prose
+
+
+def sentence(rng: random.Random) -> str:
+    words = rng.choices(VOCAB, ZIPF, k=rng.randint(8, 20))
+    return " ".join(words).capitalize() + rng.choice(".....?!")
+
+
+def story(seed: int, words: int) -> list[str]:
+    """Eight paragraphs of about ``words`` words in total."""
+    rng = random.Random(seed)
+    sentences: list[str] = []
+    while sum(len(s.split()) for s in sentences) < words:
+        sentences.append(sentence(rng))
+    per = -(-len(sentences) // 8)
+    return [" ".join(sentences[i : i + per]) for i in range(0, len(sentences), per)]
+
+
+def syndicated(paragraphs: list[str], seed: int) -> str:
+    """Another site's copy: new byline and first sentence, 3-5 words changed, a trailer,
+    typographic quotes and different whitespace."""
+    rng = random.Random(seed)
+    lead = paragraphs[0].split(". ", 1)
+    first = sentence(rng) + " " + (lead[1] if len(lead) > 1 else "")
+    words = "\n\n".join([first, *paragraphs[1:]]).split(" ")
+    for _ in range(rng.randint(3, 5)):
+        words[rng.randrange(len(words))] = rng.choice(VOCAB)
+    body = "  ".join(words).replace("'", "\u2019").replace(". ", ".\u00a0")
+    return f"By Other Writer, Wire Service\n\n{body}\n\nThis story first appeared on B News."
+
+
+def test_syndicated_copies_are_caught_and_different_articles_are_not(store: Store) -> None:
+    originals = {}
+    for seed in range(30):
+        paragraphs = story(seed, 300 + seed * 30)  # 300 to 1170 words
+        saved = save(store, f"https://a.example/{seed}", article("\n\n".join(paragraphs)))
+        originals[seed] = (paragraphs, saved)
+    assert {result.outcome for _, result in originals.values()} == {"new"}  # 0 false duplicates
+    caught = sum(
+        save(store, f"https://b.example/{seed}", article(syndicated(paragraphs, seed + 100)))
+        == SaveResult("duplicate", result.article_id)
+        for seed, (paragraphs, result) in originals.items()
+    )
+    assert caught / len(originals) >= 0.95  # the simhash store caught about 1 in 10
+    more = [
+        save(store, f"https://c.example/{seed}", article("\n\n".join(story(seed, 500))))
+        for seed in range(1000, 1030)
+    ]
+    assert [r.outcome for r in more] == ["new"] * 30
+    assert store.count_articles() == 60
+
+
+def test_follow_up_and_shared_boilerplate_stay_separate_articles(store: Store) -> None:
+    earlier = story(1, 800)
+    assert save(store, "https://a.example/earlier", article("\n\n".join(earlier))).outcome == "new"
+    follow_up = story(2, 800)
+    follow_up[3] = earlier[5]  # one of the eight paragraphs reused
+    assert save(store, "https://a.example/later", article("\n\n".join(follow_up))).outcome == "new"
+    rewrite = story(5, 800)
+    rewrite[::2] = earlier[::2]  # half the paragraphs reused: a candidate, yet another story
+    shared = set(Fingerprint.of("\n\n".join(earlier)).band_keys) & set(
+        Fingerprint.of("\n\n".join(rewrite)).band_keys
+    )
+    assert shared  # the premise: the body comparison, not the index, tells them apart
+    assert save(store, "https://a.example/rewrite", article("\n\n".join(rewrite))).outcome == "new"
+    boilerplate = (
+        "Subscribe to our newsletter for the latest local news. "
+        "Our journalism depends on readers like you, so please consider a donation today. "
+        "Comments are moderated and may take a while to appear."
+    )
+    for seed in (3, 4):
+        body = "\n\n".join(story(seed, 300)) + "\n\n" + boilerplate
+        assert save(store, f"https://a.example/b{seed}", article(body)).outcome == "new"
+    assert store.count_articles() == 5
+
+
+def test_templated_stories_with_other_figures_are_new(store: Store) -> None:
+    template = " ".join(story(11, 400)[:6])
+    report = "Results for round {n}: the home side won {a} to {b} before {c} spectators. "
+    bodies = [
+        report.format(n=n, a=a, b=b, c=c) + template + f" Next match in round {n + 1}."
+        for n, a, b, c in ((7, 3, 1, 4200), (8, 0, 2, 3900), (9, 2, 2, 5100))
+    ]
+    outcomes = [
+        save(store, f"https://a.example/r{i}", article(b)).outcome for i, b in enumerate(bodies)
+    ]
+    assert outcomes == ["new"] * 3
+    dateline = "Updated 2 May 2024 10:32. " + bodies[0]
+    assert save(store, "https://b.example/r0", article(dateline)).outcome == "duplicate"
+
+
+def test_near_duplicate_picks_the_most_similar_stored_article(store: Store) -> None:
+    base = story(7, 600)
+    variant = list(base)
+    variant[6] = sentence(random.Random(1)) + " " + sentence(random.Random(2))
+    first = save(store, "https://a.example/base", article("\n\n".join(base)))
+    second = save(store, "https://a.example/variant", article("\n\n".join(variant)))
+    assert (first.outcome, second.outcome) == ("new", "duplicate")  # one paragraph rewritten
+    sibling = story(8, 600)
+    sibling[::2] = base[::2]  # shares half of base: stored, and a candidate for copies of both
+    third = save(store, "https://a.example/sibling", article("\n\n".join(sibling)))
+    assert third.outcome == "new"
+    for original, result in ((base, first), (sibling, third)):
+        body = syndicated(original, 9)
+        copy = save(store, f"https://b.example/{result.article_id}", article(body))
+        assert copy == SaveResult("duplicate", result.article_id)
+    assert 0.5 < SAME_TEXT < 1
+
+
+def test_duplicate_lookups_use_indexes(store: Store) -> None:
+    save(store, "https://a.example/1", article("\n\n".join(story(1, 400))))
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        copy = save(store, "https://b.example/1", article(syndicated(story(1, 400), 5)))
+    finally:
+        store.db.conn.set_trace_callback(None)
+    assert copy.outcome == "duplicate"
+    selects = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith("SELECT") and "sqlite_master" not in s
+    ]
+    assert any("shingle_bands" in s for s in selects)
+    for sql in selects:
+        plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (sql, plan)
+
+
+def version_2_database(path: Path, bodies: list[str]) -> None:
+    """A store as the simhash version left it (rows carry a simhash column)."""
+    old = Database(path)
+    MIGRATIONS[0](old)
+    MIGRATIONS[1](old)
+    for i, body in enumerate(bodies):
+        stamp = T0.isoformat()
+        old.table("articles").insert(
+            {
+                "url": f"https://a.example/old/{i}",
+                "source": "a",
+                "body": body,
+                "body_hash": body_hash(body),
+                "simhash": 12345,
+                "first_seen": stamp,
+                "last_fetched": stamp,
+                "last_changed": stamp,
+            }
+        )
+        old.table("simhash_bands").insert({"band": 0, "value": i, "article_id": i + 1})
+    old.execute("PRAGMA user_version = 2")
+    old.close()
+
+
+def test_version_2_database_is_migrated_and_backfilled(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    bodies = ["\n\n".join(story(seed, 400)) for seed in range(3)] + ["too short"]
+    version_2_database(path, bodies)
+    with Store(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert "simhash" not in store.db.table("articles").columns_dict
+        assert "simhash_bands" not in store.db.table_names()
+        per_article = dict(
+            store.db.execute("SELECT article_id, count(*) FROM shingle_bands GROUP BY article_id")
+        )
+        assert set(per_article) == {1, 2, 3} and len(set(per_article.values())) == 1
+        copy = save(store, "https://b.example/copy", article(syndicated(story(2, 400), 4)))
+        assert copy == SaveResult("duplicate", 3)
+        before = store.db.execute("SELECT count(*) FROM shingle_bands").fetchone()[0]
+        MIGRATIONS[2](store.db)  # idempotent: running it again changes nothing
+        assert store.db.execute("SELECT count(*) FROM shingle_bands").fetchone()[0] == before
+
+
+def test_interrupted_migration_leaves_version_2_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.db"
+    version_2_database(path, ["\n\n".join(story(seed, 400)) for seed in range(3)])
+    calls: list[int] = []
+
+    def crash(*args: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # stands in for a kill mid-backfill
+
+    monkeypatch.setattr("scraper.store_schema.set_band_keys", crash)
+    with pytest.raises(KeyboardInterrupt):
+        Store(path)
+    monkeypatch.undo()
+    check = Database(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "shingle_bands" not in check.table_names()
+    assert "simhash" in check.table("articles").columns_dict
+    check.close()
+    with Store(path) as store:
+        banded = store.db.execute("SELECT count(DISTINCT article_id) FROM shingle_bands")
+        assert banded.fetchone()[0] == 3

@@ -1,0 +1,115 @@
+"""Body fingerprints for duplicate detection: word shingles, MinHash bands, resemblance.
+
+A body is reduced to the set of its word ``SHINGLE_WORDS``-grams after Unicode (NFKC)
+normalization and casefolding; punctuation, typographic quotes and whitespace never
+count, only the ``\\w+`` words.  Its MinHash signature (``BANDS`` x ``ROWS`` 32-bit
+minimums, from one SHAKE-128 digest per shingle) is cut into ``BANDS`` bands; each band
+becomes one signed 64-bit key, indexed by the store.  Two bodies whose shingle sets have
+Jaccard similarity ``s`` share at least one key with probability
+``1 - (1 - s**ROWS) ** BANDS`` (s = 0.5: 0.996, s = 0.3: 0.42, s = 0.1: 0.002), so the
+keys find candidates, and :func:`same_text` on the actual bodies decides: their shingle
+sets must resemble each other, and the figures they report must agree (templated stories,
+such as results or earnings reports, differ in little but their numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+SHINGLE_WORDS = 3
+BANDS = 20
+ROWS = 3
+SAME_TEXT = 0.75  # resemblance from which two bodies count as one text
+FIGURE_EDITS = 2  # numbers a copy may replace, or 1 in 5 if it has more
+_HASHES = BANDS * ROWS
+_SIGNATURE = struct.Struct(f"<{_HASHES}I")
+_BAND = struct.Struct(f"<B{ROWS}I")
+_WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What two bodies are compared by: word shingles and the numbers they contain."""
+
+    shingles: frozenset[str]
+    figures: tuple[str, ...]  # words with a digit, sorted
+
+    @classmethod
+    def of(cls, body: str) -> Profile:
+        tokens = words(body)
+        figures = tuple(sorted(t for t in tokens if _DIGIT.search(t)))
+        return cls(shingle_set(tokens), figures)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A body's profile and the band keys of its MinHash signature."""
+
+    profile: Profile
+    band_keys: tuple[int, ...]
+
+    @classmethod
+    def of(cls, body: str) -> Fingerprint:
+        profile = Profile.of(body)
+        return cls(profile, band_keys(profile.shingles))
+
+
+def words(body: str) -> list[str]:
+    return _WORD.findall(unicodedata.normalize("NFKC", body).casefold())
+
+
+def shingle_set(tokens: list[str]) -> frozenset[str]:
+    """The distinct word n-grams of ``words(body)`` (the whole text when it has fewer)."""
+    if len(tokens) <= SHINGLE_WORDS:
+        return frozenset([" ".join(tokens)] if tokens else [])
+    return frozenset(
+        " ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)
+    )
+
+
+def band_keys(shingles: frozenset[str]) -> tuple[int, ...]:
+    """One signed 64-bit key per band of the MinHash signature; () for no shingles."""
+    if not shingles:
+        return ()
+    rows = (
+        _SIGNATURE.unpack(hashlib.shake_128(s.encode("utf-8")).digest(_SIGNATURE.size))
+        for s in shingles
+    )
+    signature = [min(column) for column in zip(*rows, strict=True)]
+    return tuple(
+        _signed(_BAND.pack(band, *signature[band * ROWS : (band + 1) * ROWS]))
+        for band in range(BANDS)
+    )
+
+
+def _signed(data: bytes) -> int:
+    digest = hashlib.blake2b(data, digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def resemblance(a: frozenset[str], b: frozenset[str]) -> float:
+    """Shared shingles over the larger set: 1.0 for the same text, near 0 for unrelated ones.
+
+    Unlike Jaccard it does not double-count an edit (a replaced sentence costs its
+    shingles once), and unlike containment a short text inside a long one stays low.
+    """
+    larger = max(len(a), len(b))
+    return len(a & b) / larger if larger else 0.0
+
+
+def figures_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether at most a few numbers were replaced (added ones, as in a dateline, are fine)."""
+    ours, theirs = Counter(a), Counter(b)
+    changed = min((ours - theirs).total(), (theirs - ours).total())
+    return changed <= max(FIGURE_EDITS, max(len(a), len(b)) // 5)
+
+
+def same_text(a: Profile, b: Profile) -> bool:
+    """Whether two bodies are one text, give or take a few edits."""
+    return resemblance(a.shingles, b.shingles) >= SAME_TEXT and figures_agree(a.figures, b.figures)
