@@ -31,6 +31,7 @@ from .fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchEvent
 from .lock import RunLock
 from .models import Article, Listing, ListingItem, Page, Validators
 from .report import ArticleEvent, RunReport, Tally
+from .robots_store import StoredRobots
 from .source_runs import record_source_runs
 from .store import FetchRecord, Store
 from .urls import host_of, normalize_url, same_site
@@ -84,7 +85,10 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
     tallies = [Tally(s.name) for s in sources]
     status, error, raised = "interrupted", None, False
     try:
-        async with Fetcher(config.fetch, on_event=options.on_fetch_event) as fetcher:
+        robots = StoredRobots(store)
+        async with Fetcher(
+            config.fetch, on_event=options.on_fetch_event, robots_memory=robots
+        ) as fetcher:
             job = _Job(fetcher, store, run_id, options)
             work = (job.source(s, t) for s, t in zip(sources, tallies, strict=True))
             await _until_done_or_stopped(asyncio.gather(*work), options)

@@ -275,10 +275,18 @@ def _v3_shingle_bands(db: Database) -> None:
         db.execute("ALTER TABLE articles DROP COLUMN simhash")
 
 
+def _v4_robots(db: Database) -> None:
+    """The last robots.txt read from each URL, for when it is unreachable later (RFC 9309)."""
+    db.create_table(
+        "robots", _columns("url content fetched_at"), pk="url", not_null={"url"}, ignore=True
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_initial,
     _v2_source_runs,
     _v3_shingle_bands,
+    _v4_robots,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -305,3 +305,25 @@ def test_a_lying_304_and_an_unchanged_200_store_nothing_wrong(
     assert (first.totals()["new"], first.totals()["failed"]) == (1, 1)
     assert (second.totals()["unchanged"], second.totals()["updated"]) == (1, 0)
     assert rows(db, "select title, version, etag from articles") == [("Harbour story", 1, '"v2"')]
+
+
+def test_robots_outage_on_a_later_run_uses_the_stored_copy(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    story, private = "/news/2026/01/the-harbour-story", "/news/2026/01/the-private-story"
+    fault_server.page("/news/", listing_html([story, private]).encode())
+    for n, path in enumerate((story, private), start=1):
+        fault_server.page(path, article_html(f"Story {n}", "2026-01-02T09:00:00+00:00").encode())
+    fault_server.robots(f"User-agent: *\nDisallow: {private}\n")
+    cfg = load_config(
+        write_config(tmp_path / "c.toml", fault_server.base, extra="refresh_after = 0")
+    )
+    db = tmp_path / "n.db"
+    assert run(cfg, db).totals()["skipped"] == 1
+
+    fault_server.robots("down for maintenance", code=503)
+    second = run(cfg, db)
+    assert second.status == "ok", second.summary()
+    assert (second.totals()["unchanged"], second.totals()["skipped"]) == (1, 1)
+    assert fault_server.hits[private] == 0
+    assert rows(db, "select url from robots") == [(fault_server.url("/robots.txt"),)]
