@@ -2,8 +2,8 @@
 
 A body is reduced to the set of its word ``SHINGLE_WORDS``-grams after Unicode (NFKC)
 normalization and casefolding; punctuation, typographic quotes and whitespace never
-count, only the ``\\w+`` words.  Its MinHash signature (``BANDS`` x ``ROWS`` 32-bit
-minimums, from one SHAKE-128 digest per shingle) is cut into ``BANDS`` bands; each band
+count, only the ``\\w+`` words.  Its MinHash signature (``BANDS`` x ``ROWS`` minimums,
+one-permutation hashing from one 64-bit digest per shingle) is cut into ``BANDS`` bands; each band
 becomes one signed 64-bit key, indexed by the store.  Two bodies whose shingle sets have
 Jaccard similarity ``s`` share at least one key with probability
 ``1 - (1 - s**ROWS) ** BANDS`` (s = 0.5: 0.996, s = 0.3: 0.42, s = 0.1: 0.002), so the
@@ -27,8 +27,7 @@ ROWS = 3
 SAME_TEXT = 0.75  # resemblance from which two bodies count as one text
 FIGURE_EDITS = 2  # numbers a copy may replace, or 1 in 5 if it has more
 _HASHES = BANDS * ROWS
-_SIGNATURE = struct.Struct(f"<{_HASHES}I")
-_BAND = struct.Struct(f"<B{ROWS}I")
+_BAND = struct.Struct(f"<B{ROWS}Q")
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 
@@ -74,18 +73,39 @@ def shingle_set(tokens: list[str]) -> frozenset[str]:
 
 
 def band_keys(shingles: frozenset[str]) -> tuple[int, ...]:
-    """One signed 64-bit key per band of the MinHash signature; () for no shingles."""
+    """One signed 64-bit key per band of the MinHash signature; () for no shingles.
+
+    One-permutation MinHash: one 64-bit hash per shingle; its remainder picks one of
+    ``BANDS * ROWS`` bins and the rest of it competes for that bin's minimum.  A bin no
+    shingle fell into borrows the next filled bin's minimum (densification), so short
+    texts still get comparable signatures.  One hash per shingle instead of one per
+    shingle and row keeps the cost linear in the text.
+    """
     if not shingles:
         return ()
-    rows = (
-        _SIGNATURE.unpack(hashlib.shake_128(s.encode("utf-8")).digest(_SIGNATURE.size))
-        for s in shingles
-    )
-    signature = [min(column) for column in zip(*rows, strict=True)]
+    signature: list[int | None] = [None] * _HASHES
+    for shingle in shingles:
+        value = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest())
+        bin_, rest = value % _HASHES, value // _HASHES
+        current = signature[bin_]
+        if current is None or rest < current:
+            signature[bin_] = rest
+    filled = [(i, v) for i, v in enumerate(signature) if v is not None]
+    dense = [
+        signature[i] if signature[i] is not None else _borrow(filled, i) for i in range(_HASHES)
+    ]
     return tuple(
-        _signed(_BAND.pack(band, *signature[band * ROWS : (band + 1) * ROWS]))
-        for band in range(BANDS)
+        _signed(_BAND.pack(band, *dense[band * ROWS : (band + 1) * ROWS])) for band in range(BANDS)
     )
+
+
+def _borrow(filled: list[tuple[int, int]], index: int) -> int:
+    """The minimum of the first filled bin after ``index`` (wrapping), tagged by distance."""
+    for position, value in filled:
+        if position > index:
+            return value + (position - index) * _HASHES
+    position, value = filled[0]
+    return value + (position + _HASHES - index) * _HASHES
 
 
 def _signed(data: bytes) -> int:
