@@ -8,7 +8,6 @@ Data flows one way: ``Source`` -> listing/feed/sitemap pages -> ``ListingItem`` 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import threading
@@ -28,13 +27,14 @@ from .errors import (
 )
 from .extract import decode_html, extract
 from .fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchEvent
+from .fetchlog import FetchLog
 from .lock import RunLock
-from .models import Article, Listing, ListingItem, Page, Validators
+from .models import Listing, ListingItem, Page, Validators
 from .report import ArticleEvent, RunReport, Tally
+from .resolve import alias_urls, article_links, canonical_url, link_rules, with_listing_hints
 from .robots_store import StoredRobots
 from .source_runs import record_source_runs
-from .store import FetchRecord, Store
-from .urls import host_of, normalize_url, same_site
+from .store import Store
 
 log = logging.getLogger("scraper")
 _T = TypeVar("_T")
@@ -145,6 +145,7 @@ class _Job:
         self.run_id = run_id
         self.options = options
         self.started = options.now()
+        self.fetches = FetchLog(store, run_id, options.now)
 
     async def source(self, source: Source, tally: Tally) -> None:
         for host in source.domains:
@@ -185,7 +186,7 @@ class _Job:
     # -- discovery ---------------------------------------------------------------------
 
     async def discover(self, source: Source, tally: Tally) -> list[ListingItem]:
-        rules = _link_rules(source)
+        rules = link_rules(source)
         items: dict[str, ListingItem] = {}
         for start in source.listings:
             await self.listing_pages(source, start, rules, items, tally)
@@ -295,68 +296,14 @@ class _Job:
         try:
             page = await self.fetcher.fetch(url, accept=accept)
         except FetchError as exc:
-            self.record_error(source, url, kind, exc)
+            self.fetches.error(source, url, kind, exc)
             tally.pages_failed += 1
             tally.error(str(exc))
             log.info("%s: %s failed: %s", source.name, kind, exc)
             return None
-        self.record_page(source, page, kind)
+        self.fetches.page(source, page, kind)
         tally.pages_ok += 1
         return page
-
-    def record_page(self, source: Source, page: Page, kind: str) -> None:
-        self.record(
-            FetchRecord(
-                run_id=self.run_id,
-                source=source.name,
-                url=page.requested_url,
-                kind=kind,
-                outcome="not-modified" if page.not_modified else "ok",
-                status=page.status,
-                final_url=page.final_url,
-                elapsed_ms=round(page.elapsed * 1000),
-                bytes=len(page.content),
-                attempts=page.attempts,
-                fetched_at=page.fetched_at,
-            )
-        )
-
-    def record_error(self, source: Source, url: str, kind: str, exc: FetchError) -> None:
-        skipped = isinstance(exc, RobotsDisallowed | NotHTML)
-        self.record(
-            FetchRecord(
-                run_id=self.run_id,
-                source=source.name,
-                url=url,
-                kind=kind,
-                outcome="skipped" if skipped else "error",
-                status=exc.status,
-                error_kind=exc.kind,
-                error=str(exc),
-                fetched_at=self.options.now(),
-            )
-        )
-
-    def record(self, record: FetchRecord) -> None:
-        """Store one fetch and log it as one event line (source, URL, status, timing)."""
-        self.store.record_fetch(record)
-        log.info(
-            "fetch %s %s %s %s %s%s",
-            record.source,
-            record.kind,
-            record.outcome,
-            record.status if record.status is not None else "-",
-            record.url,
-            f" ({record.elapsed_ms} ms)" if record.elapsed_ms is not None else "",
-            extra={
-                "source": record.source,
-                "url": record.url,
-                "status": record.status,
-                "elapsed_ms": record.elapsed_ms,
-                "outcome": record.outcome,
-                "kind": record.kind,
-            },
-        )
 
     # -- articles ----------------------------------------------------------------------
 
@@ -391,10 +338,10 @@ class _Job:
         try:
             page = await self.fetcher.fetch(item.url, validators=validators)
         except FetchError as exc:
-            self.record_error(source, item.url, "article", exc)
+            self.fetches.error(source, item.url, "article", exc)
             skipped = isinstance(exc, RobotsDisallowed | NotHTML)
             return _Handled("skipped" if skipped else "failed", str(exc))
-        self.record_page(source, page, "article")
+        self.fetches.page(source, page, "article")
         if page.not_modified and not known:
             return _Handled("failed", f"{item.url}: HTTP 304 to a request that was not conditional")
         if page.not_modified and known:
@@ -408,15 +355,15 @@ class _Job:
         try:
             html = decode_html(page.content, page.headers.get("content-type"))
             article = extract(html, page.final_url, rules=source.rules, now=now)
-            links = _links(html, page, source) if source.follow_links else ()
+            links = article_links(html, page, source) if source.follow_links else ()
         except Exception as exc:  # a parser bug must not end the run: record it
             log.exception("%s: extraction crashed on %s", source.name, page.final_url)
             return _Handled("failed", f"{page.final_url}: extraction failed: {exc!r}")
-        article = _with_hints(article, item)
+        article = with_listing_hints(article, item)
         result = self.store.save_article(
             source=source.name,
-            url=_canonical(article, page, source.domains),
-            aliases=_aliases(item, page),
+            url=canonical_url(article, page, source.domains),
+            aliases=alias_urls(item, page),
             article=article,
             etag=page.etag,
             last_modified=page.last_modified,
@@ -434,59 +381,3 @@ class _Handled:
     outcome: str
     message: str = ""
     links: tuple[ListingItem, ...] = ()
-
-
-def _link_rules(source: Source) -> LinkRules:
-    return LinkRules(
-        domains=source.domains,
-        selector=source.link_selector,
-        pattern=source.link_pattern,
-        next_selector=source.next_selector,
-        timezone=source.rules.timezone,
-        date_format=source.rules.date_format,
-    )
-
-
-def _links(html: str, page: Page, source: Source) -> tuple[ListingItem, ...]:
-    """Article links on an article page (its "Latest news" list), other than itself."""
-    own = {normalize_url(page.final_url), normalize_url(page.requested_url)}
-    listing = parse_listing(html, page.final_url, _link_rules(source))
-    return tuple(item for item in listing.items if item.url not in own)
-
-
-def _canonical(article: Article, page: Page, domains: tuple[str, ...]) -> str:
-    """The article's own canonical URL when it stays on the source's site, else the final URL."""
-    final = normalize_url(page.final_url)
-    if article.url:
-        try:
-            canonical = normalize_url(article.url, page.final_url)
-        except ValueError:
-            return final
-        if same_site(canonical, domains or (host_of(final),)):
-            return canonical
-    return final
-
-
-def _aliases(item: ListingItem, page: Page) -> set[str]:
-    urls = {item.url}
-    for url in (page.requested_url, page.final_url, *page.redirects):
-        try:
-            urls.add(normalize_url(url))
-        except ValueError:
-            continue
-    return urls
-
-
-def _with_hints(article: Article, item: ListingItem) -> Article:
-    """Fill a missing title or date from the listing's own entry for the article."""
-    changes: dict[str, object] = {}
-    provenance = dict(article.provenance)
-    if not article.title and item.title:
-        changes["title"] = item.title
-        provenance["title"] = "listing"
-    if article.published is None and item.published is not None:
-        changes["published"] = item.published
-        provenance["published"] = "listing"
-    if not changes:
-        return article
-    return dataclasses.replace(article, provenance=provenance, **changes)  # type: ignore[arg-type]
