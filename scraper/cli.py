@@ -19,6 +19,7 @@ import click
 from . import demo as demo_site
 from .config import Config, load_config
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ScraperError
+from .export import FORMATS, ExportOptions, changed_articles, read_cursor, save_cursor, write
 from .extract import extract as extract_article
 from .health import TABLE_COLUMNS, source_health
 from .logs import log_fetch_event, setup_logging
@@ -215,6 +216,37 @@ def status_command(config_path: str, db: str, as_json: bool) -> None:
         report = source_health(store, config)
     click.echo(json_lines(report.dicts()) if as_json else table(report.rows(), TABLE_COLUMNS))
     sys.exit(report.exit_code)
+
+
+@cli.command("export")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option("--after", type=click.IntRange(min=0), help="Only changes after this change_seq.")
+@click.option(
+    "--cursor-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the cursor from this file and save the new one after a complete export.",
+)
+@click.option("--source", help="Only this source.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many articles.")
+def export_command(
+    db: str,
+    fmt: str,
+    after: int | None,
+    cursor_file: Path | None,
+    source: str | None,
+    limit: int | None,
+) -> None:
+    """Write new and changed articles since a cursor to stdout (JSON lines or CSV)."""
+    _require_db(db)
+    start = after if after is not None else read_cursor(cursor_file) if cursor_file else 0
+    with Store(db) as store:
+        rows = changed_articles(store, ExportOptions(after=start, source=source, limit=limit))
+        last = write(rows, sys.stdout, fmt)
+    sys.stdout.flush()
+    if cursor_file is not None and last is not None:
+        save_cursor(cursor_file, last)
+    click.echo(f"cursor: {last if last is not None else start}", err=True)
 
 
 def _run(config: Config, db: str, options: RunOptions, quiet: bool) -> RunReport:

@@ -33,6 +33,7 @@ from scraper.store_schema import (
     iso_or_none,
     iso_utc,
     merge_record,
+    next_change_seq,
     open_database,
     set_band_keys,
     to_json,
@@ -301,7 +302,10 @@ class Store:
     def _insert(self, incoming: _Incoming) -> int:
         stamps = {key: incoming.when for key in ("first_seen", "last_fetched", "last_changed")}
         table = self.db.table("articles")
-        table.insert({"url": incoming.url, **incoming.record, **stamps, "version": 1})
+        seq = next_change_seq(self.db)
+        table.insert(
+            {"url": incoming.url, **incoming.record, **stamps, "version": 1, "change_seq": seq}
+        )
         article_id = self._inserted_id(table)
         set_band_keys(self.db, article_id, str(incoming.record["body"]), incoming.fingerprint)
         self._add_urls(article_id, incoming)
@@ -323,7 +327,11 @@ class Store:
                     "fetched_at": row["last_fetched"],
                 }
             )
-            merged |= {"version": int(row["version"]) + 1, "last_changed": incoming.when}
+            merged |= {
+                "version": int(row["version"]) + 1,
+                "last_changed": incoming.when,
+                "change_seq": next_change_seq(self.db),
+            }
         self.db.table("articles").update(article_id, merged)
         if changed:
             body = str(merged["body"])

@@ -282,11 +282,28 @@ def _v4_robots(db: Database) -> None:
     )
 
 
+def _v5_change_seq(db: Database) -> None:
+    """A strictly increasing change number per article write, for incremental exports."""
+    if "change_seq" not in db.table("articles").columns_dict:
+        db.execute("ALTER TABLE articles ADD COLUMN change_seq INTEGER")
+    db.execute(
+        "UPDATE articles SET change_seq = (SELECT n FROM (SELECT id, row_number() OVER "
+        "(ORDER BY last_changed, id) AS n FROM articles) AS ranked WHERE ranked.id = articles.id)"
+    )
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_articles_change_seq ON articles (change_seq)")
+
+
+def next_change_seq(db: Database) -> int:
+    """The change number for the next article write (call inside the write transaction)."""
+    return int(db.execute("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM articles").fetchone()[0])
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_initial,
     _v2_source_runs,
     _v3_shingle_bands,
     _v4_robots,
+    _v5_change_seq,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
