@@ -14,7 +14,7 @@ result type; only a wrong argument type raises (``TypeError``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +27,7 @@ from .body import BodyHints, BodyResult, find_body
 from .clean import ClassCache, prune_tree
 from .dates import find_published
 from .decode import decode_html, utf8_payload
+from .embedded import embedded_article_html
 from .metadata import PageMeta, clean_text, read_metadata
 from .rules import RuleMiss, remove_excluded, rule_body, rule_published, rule_title
 from .title import choose_title, signals_from
@@ -49,6 +50,7 @@ class _Page:
     """One parsed page and what extraction needs to know about it."""
 
     tree: LexborHTMLParser
+    document: str | bytes  # as parsed, for the rare second look (script data)
     meta: PageMeta
     url: str | None
     rules: SiteRules
@@ -81,7 +83,7 @@ def extract(
     notes = _Notes()
     tree = LexborHTMLParser(document)
     rules = rules or _NO_RULES
-    page = _Page(tree, read_metadata(tree), url, rules, _zone(rules, notes), now)
+    page = _Page(tree, document, read_metadata(tree), url, rules, _zone(rules, notes), now)
     dated = _published(page, notes)
     rule_title_value = _rule_title(page, notes)
     canonical, source = fields.canonical_url(page.meta, url)
@@ -182,12 +184,30 @@ def _body(page: _Page, notes: _Notes) -> tuple[str, str | None]:
             return value, None
         notes.errors["body"] = value.fallback()
     prune_tree(page.tree)
-    found: BodyResult | None = find_body(page.tree, cache, _hints(page.meta))
+    hints = _hints(page.meta)
+    found: BodyResult | None = find_body(page.tree, cache, hints)
+    if found is None or len(found.text) < _THIN_BODY:
+        found = _embedded_body(page.document, hints) or found
     if found is None:
         notes.errors.setdefault("body", "no main content found")
         return "", None
     notes.provenance["body"] = found.source
     return found.text, found.h1
+
+
+_THIN_BODY = 200  # characters: below this the page may carry its article in scripts
+
+
+def _embedded_body(document: str | bytes, hints: BodyHints) -> BodyResult | None:
+    """The body from the article data a client-rendered page keeps in its scripts."""
+    html = embedded_article_html(document)
+    if html is None:
+        return None
+    tree = LexborHTMLParser(html)
+    found = find_body(tree, ClassCache(), hints)
+    if found is None or len(found.text) < _THIN_BODY:
+        return None
+    return replace(found, source="embedded:script-data", h1=None)
 
 
 def _hints(meta: PageMeta) -> BodyHints:
