@@ -144,7 +144,7 @@ class _Job:
         self.store = store
         self.run_id = run_id
         self.options = options
-        self.started = options.now()
+        self.saved: set[int] = set()  # articles stored in this run (ids only: bounded)
         self.fetches = FetchLog(store, run_id, options.now)
 
     async def source(self, source: Source, tally: Tally) -> None:
@@ -330,7 +330,7 @@ class _Job:
     async def _article(self, source: Source, item: ListingItem) -> _Handled:
         known = self.store.known([item.url])
         now = self.options.now()
-        if known and known.last_fetched >= self.started:
+        if known and known.article_id in self.saved:
             return _Handled("duplicate")  # stored in this run under another of its URLs
         if known and (now - known.last_fetched).total_seconds() < source.refresh_after:
             return _Handled("fresh")
@@ -371,6 +371,7 @@ class _Job:
             hint_published=item.published,
             fetched_at=page.fetched_at,
         )
+        self.saved.add(result.article_id)
         return _Handled(result.outcome, links=links)
 
 
