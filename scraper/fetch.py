@@ -43,6 +43,7 @@ from .http_decode import (
 from .models import Page, Validators
 from .robots import (
     ROBOTS_MAX_BYTES,
+    HostSpacing,
     Politeness,
     RobotsCache,
     RobotsMemory,
@@ -116,6 +117,7 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         on_event: Callable[[FetchEvent], None] | None = None,
         robots_memory: RobotsMemory | None = None,
+        spacing: HostSpacing | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -124,7 +126,7 @@ class Fetcher:
         self._transport = transport
         self._on_event = on_event
         self._robots_memory = robots_memory
-        self._polite = Politeness(settings.concurrency, clock=clock, sleep=sleep)
+        self._polite = Politeness(settings.concurrency, clock=clock, sleep=sleep, shared=spacing)
         self._robots = RobotsCache(self._load_robots)
         self._client: httpx.AsyncClient | None = None
 

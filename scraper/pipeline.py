@@ -32,6 +32,7 @@ from .lock import RunLock
 from .models import Listing, ListingItem, Page, Validators
 from .report import ArticleEvent, RunReport, Tally
 from .resolve import alias_urls, article_links, canonical_url, link_rules, with_listing_hints
+from .robots import HostSpacing
 from .robots_store import StoredRobots
 from .source_runs import record_source_runs
 from .store import Store
@@ -62,6 +63,9 @@ class RunOptions:
     # seconds, then are cancelled, and the run is recorded as interrupted.
     stop: threading.Event | None = None
     grace: float = 30.0
+    # Shared with other crawls running at the same time (the scheduler's), so that
+    # requests to one host stay `delay` apart across all of them.
+    spacing: HostSpacing | None = None
 
 
 def run(config: Config, db_path: str | Path, options: RunOptions | None = None) -> RunReport:
@@ -87,7 +91,10 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
     try:
         robots = StoredRobots(store)
         async with Fetcher(
-            config.fetch, on_event=options.on_fetch_event, robots_memory=robots
+            config.fetch,
+            on_event=options.on_fetch_event,
+            robots_memory=robots,
+            spacing=options.spacing,
         ) as fetcher:
             job = _Job(fetcher, store, run_id, options)
             work = (job.source(s, t) for s, t in zip(sources, tallies, strict=True))

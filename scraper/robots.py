@@ -11,6 +11,7 @@ robots.txt is parsed with protego and cached for a fetcher's life. How an answer
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -140,8 +141,11 @@ class _Host:
         self.last_start = float("-inf")  # clock() times
         self.hold_until = float("-inf")  # set by a Retry-After
 
+    def spacing(self) -> float:
+        return max(self.delay, self.crawl_delay)
+
     def next_start(self) -> float:
-        return max(self.last_start + max(self.delay, self.crawl_delay), self.hold_until)
+        return max(self.last_start + self.spacing(), self.hold_until)
 
     async def enter(self) -> None:
         while self.active >= self.limit:
@@ -163,6 +167,27 @@ class _Host:
                 waiter.set_result(None)
 
 
+class HostSpacing:
+    """Request-start spacing per host shared by several fetchers, on any threads.
+
+    The scheduler runs each source's crawl on its own thread and event loop; two sources
+    on one host would otherwise each keep their own delay and together exceed it.  Each
+    request reserves its start time here, so starts to a host stay ``delay`` apart
+    whichever fetcher makes them.  Times are ``time.monotonic()`` values.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+
+    def reserve(self, host: str, now: float, spacing: float, not_before: float) -> float:
+        """The start time granted to one request to ``host``."""
+        with self._lock:
+            start = max(now, self._next.get(host, now), not_before)
+            self._next[host] = start + spacing
+            return start
+
+
 class Politeness:
     """Per-host concurrency and spacing of request starts, under a global cap.
 
@@ -175,6 +200,7 @@ class Politeness:
         *,
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
+        shared: HostSpacing | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"global concurrency must be >= 1, got {concurrency}")
@@ -182,6 +208,7 @@ class Politeness:
         self._sleep = sleep
         self._global = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, _Host] = {}
+        self._shared = shared
 
     def set_policy(self, host: str, *, delay: float, concurrency: int) -> None:
         if delay < 0 or concurrency < 1:
@@ -206,8 +233,7 @@ class Politeness:
         await state.enter()
         try:
             async with state.start_lock:
-                while (wait := state.next_start() - self._clock()) > 0:
-                    await self._sleep(wait)
+                await self._wait_turn(host, state)
                 await self._global.acquire()
                 state.last_start = self._clock()
             try:
@@ -216,6 +242,18 @@ class Politeness:
                 self._global.release()
         finally:
             state.leave()
+
+    async def _wait_turn(self, host: str, state: _Host) -> None:
+        """Sleep until this host may get its next request start."""
+        if self._shared is None:
+            while (wait := state.next_start() - self._clock()) > 0:
+                await self._sleep(wait)
+            return
+        start = self._shared.reserve(
+            host.lower(), self._clock(), state.spacing(), state.next_start()
+        )
+        if (wait := start - self._clock()) > 0:
+            await self._sleep(wait)
 
     def _host(self, host: str) -> _Host:
         key = host.lower()

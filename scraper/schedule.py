@@ -4,7 +4,8 @@ Concurrency and locking: the daemon holds the database's :class:`~scraper.lock.R
 from :meth:`Daemon.start` to :meth:`Daemon.shutdown`, so a ``scraper run`` from cron
 meets the lock and skips (exit 4) or waits (``--wait``), and a second daemon on the same
 database refuses to start.  Inside the daemon, sources run concurrently, each job in a
-worker thread with its own store connection and fetcher; ``max_instances=1`` means a
+worker thread with its own store connection and fetcher (request starts to one host
+stay its ``delay`` apart across all of them: a shared ``HostSpacing``); ``max_instances=1`` means a
 source never runs twice at once (a run still going when the next one is due makes the
 scheduler skip that one), ``coalesce`` folds a backlog of missed runs into one, and a run
 later than its misfire grace is recorded as ``missed``.
@@ -48,6 +49,7 @@ from .fetch import FetchEvent
 from .health import Thresholds, backoff_until
 from .lock import RunLock
 from .pipeline import RunOptions, crawl
+from .robots import HostSpacing
 from .source_runs import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
 from .store import Store
 from .triggers import make_trigger, schedule_period
@@ -168,6 +170,7 @@ class Daemon:
         self._lock = RunLock(options.db_path, wait=options.lock_wait)
         self._config: Config | None = None
         self._specs: dict[str, JobSpec] = {}
+        self._spacing = HostSpacing()  # one host's delay holds across all sources' crawls
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max(1, options.workers))},
             job_defaults={"max_instances": 1, "coalesce": True},
@@ -275,6 +278,7 @@ class Daemon:
                 grace=o.grace,
                 on_fetch_event=o.on_fetch_event,
                 now=o.now,
+                spacing=self._spacing,
             )
             report = asyncio.run(crawl(config, store, options))
         elapsed = time.monotonic() - started

@@ -625,3 +625,32 @@ def test_unreachable_robots_falls_back_to_the_copy_of_an_earlier_run(
     assert "earlier run" in event.message
     # without a stored copy the same outage disallows everything (RFC 9309)
     Harness(ROBOTS, robots_memory=_Memory()).fail(fault_server.url("/a"), RobotsDisallowed)
+
+
+def test_fetchers_on_two_threads_share_one_host_spacing(fault_server: FaultServer) -> None:
+    import threading
+
+    from scraper.robots import HostSpacing
+
+    spacing, delay = HostSpacing(), 0.15
+    starts: list[float] = []
+    fault_server.route("/t", lambda req, conn: (starts.append(time.monotonic()), ok()(req, conn)))
+
+    def crawl() -> None:
+        async def main() -> None:
+            async with Fetcher(SETTINGS, spacing=spacing) as fetcher:
+                fetcher.set_host_policy("127.0.0.1", delay=delay, concurrency=2)
+                for _ in range(3):
+                    await fetcher.fetch(fault_server.url("/t"))
+
+        asyncio.run(main())
+
+    threads = [threading.Thread(target=crawl) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    starts.sort()
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) == 6
+    assert min(gaps) >= delay * 0.9, gaps  # each crawler alone would allow overlapping starts
