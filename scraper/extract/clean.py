@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 __all__ = [
     "BR_MARK",
@@ -155,7 +155,3 @@ def prune_tree(tree: LexborHTMLParser) -> None:
     for node in tree.css(JUNK_TAGS):
         if node.tag != "form" or len(node.text(deep=True)) < _FORM_KEEP_CHARS:
             node.remove()
-
-
-def node_text_len(node: LexborNode) -> int:
-    return len(node.text(deep=True).strip())
