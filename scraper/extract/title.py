@@ -40,6 +40,7 @@ _TRUNCATED = re.compile(
 _SECTION_TAIL = re.compile(
     r"(?:\s+(?:[|–—·»/*•ㅣ│｜]|-{1,2})\s*|(?<=\S)-)([^\s|–—·»/*•ㅣ│｜-]+(?:\s+\S+){0,2})$"
 )
+_VOICE = {"twitter:title": "og:title", "title-tag": "og:title"}
 _SECTION_KEYS = ("section", "category")
 _LIST_SPLIT = re.compile(r"\s*[,;|]\s*")
 
@@ -138,7 +139,7 @@ def choose_title(signals: TitleSignals) -> tuple[str, str] | None:
     intact = [(name, value) for name, value in cleaned if not _TRUNCATED.search(value)]
     name, value = (intact or cleaned)[0]
     value = _without_section(value, _section_keys(signals.sections))
-    return _without_tail(value, [v for n, v in cleaned if n != name]), name
+    return _without_tail(value, cleaned), name
 
 
 def _without_section(value: str, section_keys: frozenset[str]) -> str:
@@ -156,14 +157,28 @@ def _section_keys(sections: Sequence[str]) -> frozenset[str]:
     return frozenset(k for k in (_key(s) for s in sections) if k)
 
 
-def _without_tail(value: str, others: Sequence[str]) -> str:
-    """``value`` less a "- Section" tail when another signal is exactly the part before it."""
-    for other in others:
+def _without_tail(value: str, signals: Sequence[tuple[str, str]]) -> str:
+    """``value`` less a "- Section" tail when another signal is exactly the part before it.
+
+    The tail stays when more voices carry it than leave it out: it is then part of the
+    headline as the publisher states it.  ``og:title``, ``twitter:title`` and ``<title>``
+    are usually one string copied three times, so together they are one voice.
+    """
+    for _, other in signals:
         if len(other) < len(value) and value.startswith(other):
             rest = value[len(other) :]
-            if _TAIL.match(rest) and len(rest.split()) <= _MAX_TAIL_WORDS:
+            if (
+                _TAIL.match(rest)
+                and len(rest.split()) <= _MAX_TAIL_WORDS
+                and _voices(other, signals) >= _voices(value, signals)
+            ):
                 return other
     return value
+
+
+def _voices(value: str, signals: Sequence[tuple[str, str]]) -> int:
+    key = _key(value)
+    return len({_VOICE.get(name, name) for name, signal in signals if _key(signal) == key})
 
 
 def strip_site_name(title: str, site_keys: frozenset[str]) -> str:
