@@ -29,7 +29,7 @@ from .lead import find_lead
 __all__ = ["BodyResult", "find_body"]
 
 _MIN_PARAGRAPH = 25
-_PARAGRAPHS = "p, pre, div, section, article, td, main, h1"
+_PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockquote, body"
 _SCORE_LEVELS = 5
 _DECAY = (1.0, 2.0, 6.0, 9.0, 12.0)  # readability: parent, grandparent, then level * 3
 _MASS_LEVELS = 12
@@ -161,12 +161,14 @@ def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache) -> _Scan:
         length = len(text.strip())
         if length < _MIN_PARAGRAPH:
             continue
-        parent = para.parent
-        if parent is None:
+        # A <p> is a paragraph of its parent; any other element holding text of its
+        # own (runs split by <br>) is the container of that text.
+        holder = para.parent if is_p else para
+        if holder is None:
             continue
-        chain = chains.get(parent.mem_id)
+        chain = chains.get(holder.mem_id)
         if chain is None:
-            chain = chains[parent.mem_id] = _chain(parent, candidates, cache)
+            chain = chains[holder.mem_id] = _chain(holder, candidates, cache)
         good = not is_p or _paragraph_link_share(para, length) < 0.3
         score = 1.0 + sum(text.count(c) for c in _COMMAS) + min(length / 100, 3.0)
         for level, cand in enumerate(chain):
