@@ -377,6 +377,31 @@ def test_updated_time_is_modification(label: str) -> None:
     assert find(f"<article>{HEADLINE}{only_updated}</article>") is None
 
 
+PROSE = "<p>" + "The council met late, and the budget passed with changes to the plan. " * 4 + "</p>"
+
+
+@pytest.mark.parametrize("label", ["Updated:", "Last modified", "Aktualisiert am"])
+def test_updated_dates_in_plain_text_are_never_published(label: str) -> None:
+    assert find(f"<div>{HEADLINE}<p class='meta'>{label} 4 May 2021</p>{PROSE}</div>") is None
+
+
+def test_only_the_words_before_a_date_label_it() -> None:
+    line = "<p class='meta'>Published 2 May 2021, updated: 4 May 2021</p>"
+    found = find(f"<div>{HEADLINE}{line}{PROSE}</div>")
+    assert found is not None and found.value.date().isoformat() == "2021-05-02"
+
+
+@pytest.mark.parametrize(
+    "footer",
+    ["<footer>Page generated 2021-05-04</footer>", "<div id='footer'>Built 2021-05-04</div>"],
+)
+def test_the_page_footer_is_not_a_dateline(footer: str) -> None:
+    assert find(f"<div>{HEADLINE}{PROSE}</div>{footer}") is None
+    # an article's own footer is
+    found = find(f"<article>{HEADLINE}{PROSE}{footer}</article>")
+    assert found is not None and found.value.date().isoformat() == "2021-05-04"
+
+
 def test_received_and_accepted_stamps_are_not_published() -> None:
     body = (
         f"<article>{HEADLINE}<p>Received: <time datetime='2024-01-02'>2 Jan 2024</time> "

@@ -310,6 +310,24 @@ def test_pathologically_deep_nesting_does_not_break_the_walk() -> None:
     assert P1 in article.body
 
 
+NAV_COLUMN = "".join(f"<a href='/s{i}'>Section {i}</a><br>" for i in range(12))
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [  # text with no <p>: runs split by <br><br>, in an old table layout or right in <body>
+        "<table><tr><td>{nav}</td><td><font size=2>{text}</font></td></tr></table>",
+        "{text}<hr>{nav}",
+        "<div id='nav'>{nav}</div><center>{text}</center>",
+    ],
+)
+def test_text_without_paragraph_tags_is_found(layout: str) -> None:
+    text = "<br><br>".join(ARTICLE_PARAGRAPHS)
+    page = f"<html><body>{layout.format(nav=NAV_COLUMN, text=text)}</body></html>"
+    article = extract(page, None, now=NOW)
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+
+
 def test_page_without_content_records_an_error() -> None:
     article = extract("<html><body><nav><a href='/'>Home</a></nav></body></html>", None, now=NOW)
     assert article.body == ""

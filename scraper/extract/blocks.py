@@ -9,7 +9,7 @@ are dropped.  Headings (h2-h6) are kept only when text follows them.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
@@ -31,7 +31,6 @@ _MAX_DEPTH = 150  # deeper nesting is flattened (keeps Python's recursion limit 
 _MAX_CAPTION_WORDS = 25  # a short paragraph around an <img> is a caption or credit
 _MAX_LABEL_WORDS = 5
 DROPPED = "dropped"  # kind of the marker left where a box was dropped
-_BR_SPLIT = re.compile(f"{BR_MARK}\\s*{BR_MARK}")
 _SENTENCE_END = frozenset(".!?…。！？\"'»”)")
 
 
@@ -54,7 +53,7 @@ class BlockWalker:
     use_classes: bool = True  # skip subtrees whose class/id names boilerplate
     blocks: list[Block] = field(default_factory=list)
     _parts: list[str] = field(default_factory=list)
-    _linked: int = 0
+    _linked: list[int] = field(default_factory=list)  # link characters of each part
     _image: bool = False  # the open paragraph holds an <img> (then it may be a caption)
     _guard: int = 0
 
@@ -65,19 +64,20 @@ class BlockWalker:
 
     def _walk(self, node: LexborNode, kind: str, in_link: bool, depth: int = 0) -> None:
         if depth > _MAX_DEPTH:  # pathological nesting: take the rest as plain text
-            self._parts.append(node.text(deep=True))
+            self._add(node.text(deep=True), 0)
             return
         depth += 1
         for child in node.iter(include_text=True):
             if child.is_text_node:
                 text = child.text_content or ""
-                self._parts.append(text)
-                if in_link:
-                    self._linked += len(text.strip())
+                self._add(text, len(text.strip()) if in_link else 0)
                 continue
             tag = child.tag or ""
             if tag == "br":
-                self._parts.append(BR_MARK)
+                self._add(BR_MARK, 0)
+                continue
+            if tag == "hr":  # a rule ends the paragraph, like a block would
+                self._flush(kind)
                 continue
             if tag in _SKIP:
                 self._image = self._image or tag == "img"
@@ -121,25 +121,58 @@ class BlockWalker:
         if self.blocks and self.blocks[-1].kind != DROPPED:
             self.blocks.append(Block("", DROPPED))
 
+    def _add(self, text: str, linked: int) -> None:
+        self._parts.append(text)
+        self._linked.append(linked)
+
     def _flush(self, kind: str) -> None:
         if not self._parts:
             self._image = False
             return
-        raw = "".join(self._parts)
-        linked, image = self._linked, self._image
+        pieces = list(_pieces(self._parts, self._linked))
+        image = self._image
         self._parts.clear()
-        self._linked = 0
+        self._linked.clear()
         self._image = False
-        pieces = _BR_SPLIT.split(raw) if BR_MARK in raw else [raw]
-        texts = [" ".join(piece.replace(BR_MARK, " ").split()) for piece in pieces]
-        total = sum(len(t) for t in texts)
-        if total == 0:
+        words = sum(len(text.split()) for text, _ in pieces)
+        if words == 0:
             return
-        density = min(1.0, linked / total)
-        if density > _MAX_LINK_DENSITY or (image and len(raw.split()) <= _MAX_CAPTION_WORDS):
+        if image and words <= _MAX_CAPTION_WORDS:
             self._mark_dropped()
             return
-        self.blocks.extend(Block(text, kind, density) for text in texts if text)
+        for text, linked in pieces:
+            density = min(1.0, linked / len(text))
+            if density > _MAX_LINK_DENSITY:
+                self._mark_dropped()
+            else:
+                self.blocks.append(Block(text, kind, density))
+
+
+def _pieces(parts: list[str], linked: list[int]) -> Iterator[tuple[str, int]]:
+    """The paragraphs of one run of inline content: ``<br><br>`` splits it; text, link chars."""
+    texts: list[str] = []
+    links = 0
+    breaks = 0
+    for part, link in zip(parts, linked, strict=True):
+        if part == BR_MARK:
+            breaks += 1
+            if breaks == 2:
+                yield from _piece(texts, links)
+                texts, links = [], 0
+            else:
+                texts.append(" ")
+            continue
+        if part.strip():
+            breaks = 0
+        texts.append(part)
+        links += link
+    yield from _piece(texts, links)
+
+
+def _piece(texts: list[str], links: int) -> Iterator[tuple[str, int]]:
+    text = " ".join("".join(texts).split())
+    if text:
+        yield text, links
 
 
 def _is_link_list(node: LexborNode) -> bool:

@@ -28,6 +28,7 @@ _EXCLUDED_CLASS = re.compile(
     r"(?:$|[\s_-])",
     re.IGNORECASE,
 )
+_FOOTER_NAME = re.compile(r"(?:^|\s)(?:(?:site|page|global|main)[-_]?)?footer(?:$|\s)", re.I)
 _HINT_CLASS = re.compile(r"date|time|publi|posted|dateline|byline|meta|info|stamp", re.I)
 _UPDATED = re.compile(
     r"updated|update|modified|edited|aktualisiert|geändert|mis à jour|maj\b|modifié|actualizado|"
@@ -207,7 +208,26 @@ def _excluded(node: LexborNode) -> bool:
     if node.tag in _EXCLUDED_TAGS or (node.tag == "li" and _long_link(node)):
         return True
     names = _names(node)
+    if _page_footer(node, names):
+        return True
     return bool(names.strip()) and bool(_EXCLUDED_CLASS.search(names))
+
+
+def _page_footer(node: LexborNode, names: str) -> bool:
+    """The page's footer ("Last modified", "generated on"); an article's own footer is not."""
+    footer = (
+        node.tag == "footer"
+        or node.attributes.get("role") == "contentinfo"
+        or bool(_FOOTER_NAME.search(names))
+    )
+    if not footer:
+        return False
+    current = node.parent
+    while current is not None and current.tag not in ("body", "html"):
+        if current.tag == "article":
+            return False
+        current = current.parent
+    return True
 
 
 def _long_link(node: LexborNode) -> bool:
@@ -325,7 +345,9 @@ def _text_candidate(
     near = ctx.anchor is not None and -30 <= distance <= 120
     if hit.relative and not (near and distance <= 40 and place > 0):
         return None  # "vor 3 Stunden" is only trusted right at the headline
-    kind = _kind(_names(parent), _label(node))
+    # Only the words before the date label it: "Published 2 May, updated 4 May".
+    label = f"{_before(node)} {norm((node.text_content or '')[: hit.start])}"
+    kind = _kind(_names(parent), label)
     if kind == "other":
         return None  # "available until", "born on", "accepted": a date, but not this page's
     weight = 2.0 + (1.5 if near else 0.0) + max(place, 0.0) - (2.0 if hit.relative else 0.0)

@@ -97,16 +97,21 @@ def find_published(
         *element_candidates(tree, ctx),
         *_url_candidates(url, ctx),
     ]
-    published = [c for c in found if not c.modified and c.value <= ctx.limit]
+    published = _published(found, ctx)
     clusters = _clusters(published)
     if _uncertain(clusters):
-        published += text_candidates(tree, ctx)
+        found += text_candidates(tree, ctx)
+        published = _published(found, ctx)
         clusters = _clusters(published)
     if not clusters:
         return None
     modified = max((c for c in found if c.modified), key=lambda c: c.weight, default=None)
     best = _merge_time(clusters[0][1])
     return FoundDate(best.value, best.has_time, best.source, modified.value if modified else None)
+
+
+def _published(found: Sequence[Candidate], ctx: PageContext) -> list[Candidate]:
+    return [c for c in found if not c.modified and c.value <= ctx.limit]
 
 
 # -- JSON-LD -------------------------------------------------------------------------------
