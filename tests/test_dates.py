@@ -377,7 +377,8 @@ def test_updated_time_is_modification(label: str) -> None:
     assert find(f"<article>{HEADLINE}{only_updated}</article>") is None
 
 
-PROSE = "<p>" + "The council met late, and the budget passed with changes to the plan. " * 4 + "</p>"
+PROSE = "<p>" + "The council met late, and the budget passed with changes to the plan. " * 4
+PROSE += "</p>"
 
 
 @pytest.mark.parametrize("label", ["Updated:", "Last modified", "Aktualisiert am"])
