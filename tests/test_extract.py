@@ -328,6 +328,41 @@ def test_text_without_paragraph_tags_is_found(layout: str) -> None:
     assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
 
 
+def test_permalink_headings_and_terms_are_not_link_text() -> None:
+    inside = (
+        "<h2 id='usage'><a href='#usage'>Usage</a></h2><p>Run it once a day from cron.</p>"
+        "<dl><dt id='opt-a'><a href='#opt-a'>--all</a></dt><dd>Fetch every source.</dd>"
+        "<dt id='opt-q'><a href='#opt-q'>--quiet</a></dt><dd>Print nothing.</dd></dl>"
+    )
+    body = extract(article_page(inside=inside), None, now=NOW).body
+    assert paragraphs(body)[3:] == [
+        "Usage",
+        "Run it once a day from cron.",
+        "- --all\n- Fetch every source.\n- --quiet\n- Print nothing.",
+    ]
+    # a link to another page is still a link: a list of them is dropped
+    away = inside.replace("href='#opt-a'", "href='/a'").replace("href='#opt-q'", "href='/q'")
+    away = away.replace("<dd>Fetch every source.</dd>", "").replace("<dd>Print nothing.</dd>", "")
+    assert "--all" not in extract(article_page(inside=away), None, now=NOW).body
+
+
+def test_preformatted_text_keeps_its_lines() -> None:
+    pre = "<pre><code>project v1\n└── rand v0.7\n    └── libc v0.2\n\n</code></pre>"
+    body = extract(article_page(inside=pre), None, now=NOW).body
+    assert paragraphs(body)[3] == "project v1\n└── rand v0.7\n    └── libc v0.2"
+
+
+def test_page_of_short_lines_falls_back_to_its_text() -> None:
+    page = (
+        "<html><body><div class='hd'><a href='/'>Home</a></div>"
+        "<table><tr><td>Author: Ann Lee</td></tr><tr><td>Macro XSLTCALL</td></tr></table>"
+        "</body></html>"
+    )
+    article = extract(page, None, now=NOW)
+    assert paragraphs(article.body) == ["Author: Ann Lee", "Macro XSLTCALL"]
+    assert article.provenance["body"] == "generic:page"
+
+
 def test_page_without_content_records_an_error() -> None:
     article = extract("<html><body><nav><a href='/'>Home</a></nav></body></html>", None, now=NOW)
     assert article.body == ""

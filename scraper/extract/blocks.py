@@ -86,7 +86,8 @@ class BlockWalker:
                 self._mark_dropped()
                 continue
             if tag in INLINE:
-                self._walk(child, kind, in_link or tag == "a", depth)
+                link = tag == "a" and not _is_permalink(child)
+                self._walk(child, kind, in_link or link, depth)
                 continue
             self._flush(kind)
             self._block(child, tag, kind, in_link, depth)
@@ -108,6 +109,7 @@ class BlockWalker:
             self._walk(node, "quote", in_link, depth)
         elif tag == "pre":
             self._walk(node, "pre", in_link, depth)
+            self._flush("pre")
         else:
             self._walk(node, kind, in_link, depth)
 
@@ -129,7 +131,10 @@ class BlockWalker:
         if not self._parts:
             self._image = False
             return
-        pieces = list(_pieces(self._parts, self._linked))
+        if kind == "pre":  # preformatted: lines stay lines
+            pieces = list(_preformatted(self._parts, self._linked))
+        else:
+            pieces = list(_pieces(self._parts, self._linked))
         image = self._image
         self._parts.clear()
         self._linked.clear()
@@ -169,6 +174,30 @@ def _pieces(parts: list[str], linked: list[int]) -> Iterator[tuple[str, int]]:
     yield from _piece(texts, links)
 
 
+def _preformatted(parts: list[str], linked: list[int]) -> Iterator[tuple[str, int]]:
+    raw = "".join("\n" if part == BR_MARK else part for part in parts)
+    lines = (line.rstrip() for line in raw.expandtabs(4).splitlines())
+    text = "\n".join(line for line in lines if line.strip())
+    if text.strip():
+        yield text, sum(linked)
+
+
+def _is_permalink(link: LexborNode) -> bool:
+    """A link to its own heading or term ("#name" on an ``<h2 id=name>``): not a link away."""
+    href = link.attributes.get("href") or ""
+    if len(href) < 2 or not href.startswith("#"):
+        return False
+    target = href[1:]
+    node: LexborNode | None = link
+    for _ in range(3):
+        if node is None:
+            break
+        if node.attributes.get("id") == target:
+            return True
+        node = node.parent
+    return False
+
+
 def _piece(texts: list[str], links: int) -> Iterator[tuple[str, int]]:
     text = " ".join("".join(texts).split())
     if text:
@@ -183,7 +212,9 @@ def _is_link_list(node: LexborNode) -> bool:
     linky = 0
     for item in items:
         text_len = len(item.text(deep=True).strip())
-        link_len = sum(len(a.text(deep=True).strip()) for a in item.css("a"))
+        link_len = sum(
+            len(a.text(deep=True).strip()) for a in item.css("a") if not _is_permalink(a)
+        )
         if text_len == 0 or link_len / text_len > _MAX_LINK_DENSITY:
             linky += 1
     return linky * 2 > len(items)

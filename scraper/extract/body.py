@@ -94,7 +94,7 @@ def find_body(
     headline = _headline_node(scan.h1s, hints.headlines)
     top = _best(candidates, headline)
     if top is None:
-        return _jsonld_body(hints, "")
+        return _jsonld_body(hints, "") or _whole_page(tree, cache, hints)
     region = _expand(top, candidates, cache, headline)
     roots = _with_siblings(region, candidates)
     lead = find_lead(roots[0], hints.description, cache)
@@ -107,7 +107,7 @@ def find_body(
     if better is not None:
         return better
     if not text:
-        return None
+        return _whole_page(tree, cache, hints)
     h1 = headline if headline is not None else _nearest_h1(scan.h1s, region.node)
     h1_text = h1.text(deep=True) if h1 is not None else None
     return BodyResult(text, f"generic:{_describe(region.node)}", h1_text)
@@ -129,6 +129,14 @@ def _render(
         walker.walk_root(root)
     blocks = ld_filter(walker.blocks, hints.ld_body, protected)
     return render(drop_furniture(blocks, hints.headlines))
+
+
+def _whole_page(tree: LexborHTMLParser, cache: ClassCache, hints: BodyHints) -> BodyResult | None:
+    """No paragraph anywhere: the page's text blocks that are not links or furniture."""
+    if tree.body is None:
+        return None
+    text = _render([tree.body], None, cache, hints, use_classes=True)
+    return BodyResult(text, "generic:page") if text else None
 
 
 def _jsonld_body(hints: BodyHints, dom_text: str) -> BodyResult | None:
