@@ -350,6 +350,10 @@ def test_preformatted_text_keeps_its_lines() -> None:
     pre = "<pre><code>project v1\n└── rand v0.7\n    └── libc v0.2\n\n</code></pre>"
     body = extract(article_page(inside=pre), None, now=NOW).body
     assert paragraphs(body)[3] == "project v1\n└── rand v0.7\n    └── libc v0.2"
+    # class names inside code are syntax highlighting, not boilerplate
+    pre = "<pre><code>log(1);\n<span class='hljs-comment'>// Prints: 1</span>\n</code></pre>"
+    body = extract(article_page(inside=pre), None, now=NOW).body
+    assert paragraphs(body)[3] == "log(1);\n// Prints: 1"
 
 
 def test_page_of_short_lines_falls_back_to_its_text() -> None:

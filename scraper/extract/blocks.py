@@ -82,7 +82,8 @@ class BlockWalker:
             if tag in _SKIP:
                 self._image = self._image or tag == "img"
                 continue
-            if tag not in _PLAIN_INLINE and self._is_boilerplate(child):
+            # inside <pre>, class names are syntax highlighting ("hljs-comment")
+            if kind != "pre" and tag not in _PLAIN_INLINE and self._is_boilerplate(child):
                 self._mark_dropped()
                 continue
             if tag in INLINE:
