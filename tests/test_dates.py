@@ -403,6 +403,23 @@ def test_the_page_footer_is_not_a_dateline(footer: str) -> None:
     assert found is not None and found.value.date().isoformat() == "2021-05-04"
 
 
+def test_a_date_mentioned_in_a_sentence_is_not_a_dateline() -> None:
+    sentence = "<p>On 3 March 2020 the council voted to build the bridge, and work began soon.</p>"
+    assert find(f"<div>{HEADLINE}{PROSE}{sentence}{PROSE}</div>") is None
+    posted = "<p>Posted on 3 March 2020 by the editor of the town gazette, who writes weekly.</p>"
+    found = find(f"<div>{HEADLINE}{posted}{PROSE}</div>")
+    assert found is not None and found.value.date().isoformat() == "2020-03-03"
+
+
+def test_a_column_of_dates_is_a_list_not_a_dateline() -> None:
+    rows = "".join(f"<tr><td>20{y}-01-01</td><td>{y}</td></tr>" for y in range(10, 16))
+    table = f"<table>{rows}</table>"
+    assert find(f"<div>{HEADLINE}{PROSE}{table}</div>") is None
+    byline = "<div class='byline'>By Ann Lee | 3 March 2020</div>"
+    found = find(f"<div>{HEADLINE}{byline}{PROSE}{table}</div>")
+    assert found is not None and found.value.date().isoformat() == "2020-03-03"
+
+
 def test_received_and_accepted_stamps_are_not_published() -> None:
     body = (
         f"<article>{HEADLINE}<p>Received: <time datetime='2024-01-02'>2 Jan 2024</time> "

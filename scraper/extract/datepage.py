@@ -29,6 +29,8 @@ _EXCLUDED_CLASS = re.compile(
     re.IGNORECASE,
 )
 _FOOTER_NAME = re.compile(r"(?:^|\s)(?:(?:site|page|global|main)[-_]?)?footer(?:$|\s)", re.I)
+_LIST_DAYS = 3  # this many different days in one repeated markup shape make a list
+_SENTENCE_WORDS = 12
 _HINT_CLASS = re.compile(r"date|time|publi|posted|dateline|byline|meta|info|stamp", re.I)
 _UPDATED = re.compile(
     r"updated|update|modified|edited|aktualisiert|geändert|mis à jour|maj\b|modifié|actualizado|"
@@ -329,8 +331,35 @@ def text_candidates(tree: LexborHTMLParser, ctx: PageContext) -> list[Candidate]
         hit = search_date(text, ctx.opts)
         if hit is not None:
             hits.append((node, hit, len(text.strip()), index))
+    hits = _without_date_lists(hits)
     found = (_text_candidate(n, hit, size, index - anchor_at, ctx) for n, hit, size, index in hits)
     return [candidate for candidate in found if candidate is not None]
+
+
+def _without_date_lists(
+    hits: list[tuple[LexborNode, DateHit, int, int]],
+) -> list[tuple[LexborNode, DateHit, int, int]]:
+    """Drop dates that sit in repeated, alike places with different days.
+
+    An archive list, a table column of dates or a run of comments repeats one markup
+    shape; the article's dateline is one of a kind (or repeats the same day).
+    """
+    days: dict[tuple[str, ...], set[date]] = {}
+    for node, hit, _, _ in hits:
+        days.setdefault(_shape(node), set()).add(hit.value.date())
+    return [h for h in hits if len(days[_shape(h[0])]) < _LIST_DAYS]
+
+
+def _shape(node: LexborNode) -> tuple[str, ...]:
+    """The tags and classes of a text node's three nearest ancestors."""
+    shape: list[str] = []
+    current = node.parent
+    for _ in range(3):
+        if current is None:
+            break
+        shape.append(f"{current.tag}.{current.attributes.get('class') or ''}")
+        current = current.parent
+    return tuple(shape)
 
 
 def _text_candidate(
@@ -350,6 +379,8 @@ def _text_candidate(
     kind = _kind(_names(parent), label)
     if kind == "other":
         return None  # "available until", "born on", "accepted": a date, but not this page's
+    if kind is None and len((node.text_content or "").split()) >= _SENTENCE_WORDS:
+        return None  # a date mentioned in a sentence of the text is not its dateline
     weight = 2.0 + (1.5 if near else 0.0) + max(place, 0.0) - (2.0 if hit.relative else 0.0)
     weight += 1.0 if length <= 32 else 0.0  # the node is a dateline, not a sentence
     weight += 1.0 if _HINT_CLASS.search(_ancestor_names(parent)) else 0.0
