@@ -107,7 +107,7 @@ def find_body(
     if better is not None:
         return better
     if not text:
-        return _whole_page(tree, cache, hints)
+        return None
     h1 = headline if headline is not None else _nearest_h1(scan.h1s, region.node)
     h1_text = h1.text(deep=True) if h1 is not None else None
     return BodyResult(text, f"generic:{_describe(region.node)}", h1_text)
@@ -132,7 +132,11 @@ def _render(
 
 
 def _whole_page(tree: LexborHTMLParser, cache: ClassCache, hints: BodyHints) -> BodyResult | None:
-    """No paragraph anywhere: the page's text blocks that are not links or furniture."""
+    """No paragraph anywhere: the page's text blocks that are not links or furniture.
+
+    Only then: when a region was found and all of its text was dropped, the rest of the
+    page is furniture, and an empty body is the honest answer.
+    """
     if tree.body is None:
         return None
     text = _render([tree.body], None, cache, hints, use_classes=True)
