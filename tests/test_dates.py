@@ -420,6 +420,23 @@ def test_a_column_of_dates_is_a_list_not_a_dateline() -> None:
     assert found is not None and found.value.date().isoformat() == "2020-03-03"
 
 
+def test_a_date_in_the_pages_own_permalink_counts() -> None:
+    posted = (
+        "<span class='posted-on'>Posted on <a href='/2020/03/03/notes/' rel='bookmark'>"
+        "<time class='entry-date published' datetime='2020-03-03T09:00:00+00:00'>"
+        "March 3, 2020</time></a></span>"
+    )
+    body = f"<article>{HEADLINE}{posted}{PROSE}</article>"
+    found = find(body, url="https://blog.example/2020/03/03/notes/")
+    assert found is not None
+    assert found.value == datetime(2020, 3, 3, 9, 0, tzinfo=UTC)
+    assert found.source == "time[datetime]"
+    # the same markup linking to another post is that post's date
+    elsewhere = body.replace("/2020/03/03/notes/", "/2020/01/01/older/")
+    found = find(elsewhere, url="https://blog.example/2020/03/03/notes/")
+    assert found is not None and found.source == "url"
+
+
 def test_received_and_accepted_stamps_are_not_published() -> None:
     body = (
         f"<article>{HEADLINE}<p>Received: <time datetime='2024-01-02'>2 Jan 2024</time> "

@@ -561,7 +561,14 @@ def test_authors_from_meta_and_rel_author() -> None:
     )
     article = extract(byline, None, now=NOW)
     assert article.authors == ("Max Roe",)
-    assert article.provenance["authors"] == "itemprop-author"
+    assert article.provenance["authors"] == "byline-markup"
+    # an hCard byline (WordPress): the entry's author, never a commenter's vcard
+    hcard = article_page(
+        before="<span class='byline'>by <span class='author vcard'>"
+        "<a class='url fn n' href='/author/ann/'>Ann Lee</a></span></span>",
+        after="<div class='comment-author vcard'><b class='fn'>A Reader</b></div>",
+    )
+    assert extract(hcard, None, now=NOW).authors == ("Ann Lee",)
 
 
 def test_missing_date_is_recorded() -> None:

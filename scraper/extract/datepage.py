@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -88,6 +88,7 @@ class PageContext:
     many_articles: bool
     page_key: str | None
     headline: str
+    url: str = ""
 
     def parse(self, text: str | None) -> DateHit | None:
         return parse_with(text, self.opts) if text else None
@@ -119,6 +120,7 @@ def page_context(
         many_articles=len(tree.css("article")) > 1,
         page_key=url_key(url),
         headline=headline,
+        url=url or "",
     )
 
 
@@ -195,11 +197,21 @@ def _placement(node: LexborNode, ctx: PageContext) -> float | None:
             if soft and level > 1:
                 return None
             return (1.5 if level <= ctx.scope else -1.0) - (1.0 if soft else 0.0)
-        if (current.tag == "a" and current is not node) or _in_other_article(current, ctx):
+        if current.tag == "a" and current is not node and not _links_here(current, ctx):
+            return None  # a date inside a link to another page belongs to that page
+        if _in_other_article(current, ctx):
             return None
         soft = soft or _excluded(current)
         current = current.parent
     return None if soft else -1.0 if ctx.anchor is not None else 0.0
+
+
+def _links_here(link: LexborNode, ctx: PageContext) -> bool:
+    """Whether ``link`` is the page's own permalink (a blog's "Posted on <date>" link)."""
+    href = link.attributes.get("href")
+    return (
+        bool(href) and ctx.page_key is not None and url_key(urljoin(ctx.url, href)) == ctx.page_key
+    )
 
 
 def _in_other_article(node: LexborNode, ctx: PageContext) -> bool:

@@ -78,7 +78,7 @@ def canonical_url(meta: PageMeta, url: str | None) -> tuple[str | None, str]:
 
 
 def authors(meta: PageMeta) -> tuple[tuple[str, ...], str | None]:
-    """Author names: JSON-LD, author meta tags, [itemprop=author] bylines, rel=author."""
+    """Author names: JSON-LD, author meta tags, bylines ([itemprop=author], hCard), rel=author."""
     names = list(dict.fromkeys(_jsonld_authors(meta.ld_value("author"))))
     if names:
         return tuple(names), "json-ld:author"
@@ -88,7 +88,7 @@ def authors(meta: PageMeta) -> tuple[tuple[str, ...], str | None]:
             split = (n.strip() for v in values for n in v.replace(" and ", ",").split(","))
             return tuple(dict.fromkeys(n for n in split if n)), f"meta:{key}"
     if meta.author_marks:
-        return meta.author_marks, "itemprop-author"
+        return meta.author_marks, "byline-markup"
     if meta.author_links:
         return meta.author_links, "rel-author"
     return (), None

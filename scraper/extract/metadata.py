@@ -59,7 +59,7 @@ class PageMeta:
     lang: str | None = None
     title_tag: str | None = None
     author_links: tuple[str, ...] = ()  # text of <a rel=author>
-    author_marks: tuple[str, ...] = ()  # text of [itemprop=author] elements (bylines)
+    author_marks: tuple[str, ...] = ()  # [itemprop=author] and hCard bylines
 
     def first(self, *keys: str) -> str | None:
         """The first non-empty meta content among ``keys`` (in the order given)."""
@@ -86,7 +86,7 @@ class PageMeta:
 
 _SELECTOR = (
     'meta[content], script[type="application/ld+json" i], link[rel~="canonical" i][href],'
-    ' a[rel~="author"], [itemprop~="author"]'
+    ' a[rel~="author"], [itemprop~="author"], .author.vcard'
 )
 _MAX_NAME = 80
 
@@ -111,8 +111,10 @@ def read_metadata(tree: LexborHTMLParser) -> PageMeta:
             canonical = canonical or (node.attributes.get("href") or "").strip() or None
         elif tag == "a" and "author" in (node.attributes.get("rel") or "").lower().split():
             links.append(" ".join(node.text(deep=True).split()))
-        else:
+        elif node.attributes.get("itemprop"):
             marks.append(_itemprop_name(node))
+        else:  # an hCard byline (hAtom): <span class="author vcard"><a class="fn">
+            marks.append(_hcard_name(node))
     return PageMeta(
         jsonld=tuple(objects),
         meta={k: tuple(v) for k, v in meta.items()},
@@ -126,6 +128,11 @@ def read_metadata(tree: LexborHTMLParser) -> PageMeta:
 
 def _itemprop_name(node: LexborNode) -> str:
     named = node.css_first('[itemprop~="name"]')
+    return " ".join((named or node).text(deep=True).split())
+
+
+def _hcard_name(node: LexborNode) -> str:
+    named = node.css_first(".fn")
     return " ".join((named or node).text(deep=True).split())
 
 
