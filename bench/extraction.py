@@ -266,6 +266,26 @@ def print_table(rows: list[tuple[str, dict[str, Any], dict[str, Any] | None]]) -
         )
 
 
+def print_sets(results: dict[str, dict[str, Any]]) -> None:
+    """One row per set and tool: the quality figures of each collection on its own."""
+    sets = sorted({name for res in results.values() for name in res if "[" not in name})
+    if len(sets) < 2:
+        return
+    print()
+    head = f"{'set':<22} {'tool':<12} {'title':>6} {'date':>6} {'nodate':>6} {'body_P':>7}"
+    print(head + f" {'body_R':>7} {'body_F1':>7} {'must_in':>7} {'must_out':>8}")
+    for name in sets:
+        for tool, res in results.items():
+            r = res.get(name)
+            if r is None:
+                continue
+            print(
+                f"{name:<22} {tool:<12} {fmt(r['title_acc']):>6} {fmt(r['date_acc']):>6} "
+                f"{fmt(r['nodate_acc']):>6} {fmt(r['body_p']):>7} {fmt(r['body_r']):>7} "
+                f"{fmt(r['body_f1']):>7} {fmt(r['must_in']):>7} {fmt(r['must_out']):>8}"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
@@ -300,15 +320,18 @@ def main() -> None:
                 stats = spawn(tool, args, folder / f"{tool}.jsonl")
                 best[tool] = _better(best.get(tool), stats)
         rows: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        by_set: dict[str, dict[str, Any]] = {}
         for tool in tools:
             stats = best[tool]
             res = None
             if "skipped" not in stats:
                 preds = score.load_predictions(folder / f"{tool}.jsonl")
-                res = overall(score.score(cases, preds))
+                by_set[tool] = score.score(cases, preds)
+                res = overall(by_set[tool])
             rows.append((tool, stats, res))
         print(f"corpus: {args.corpus}  pages: {len(cases)}")
         print_table(rows)
+        print_sets(by_set)
 
 
 if __name__ == "__main__":
