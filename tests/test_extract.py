@@ -359,12 +359,51 @@ def test_preformatted_text_keeps_its_lines() -> None:
 def test_page_of_short_lines_falls_back_to_its_text() -> None:
     page = (
         "<html><body><div class='hd'><a href='/'>Home</a></div>"
-        "<table><tr><td>Author: Ann Lee</td></tr><tr><td>Macro XSLTCALL</td></tr></table>"
+        "<div><div>Author: Ann Lee</div><div>Macro XSLTCALL</div></div>"
         "</body></html>"
     )
     article = extract(page, None, now=NOW)
     assert paragraphs(article.body) == ["Author: Ann Lee", "Macro XSLTCALL"]
     assert article.provenance["body"] == "generic:page"
+
+
+def test_data_table_gives_one_line_per_row() -> None:
+    table = (
+        "<table><thead><tr><th>County</th><th>2023 median</th><th>Change</th></tr></thead>"
+        "<tbody><tr><th>Bell</th><td>$297,000</td><td>+2.6%</td></tr>"
+        "<tr><th>Travis</th><td>$529,000</td><td>-6.4%</td></tr></tbody></table>"
+    )
+    body = extract(article_page(inside=table), None, now=NOW).body
+    assert paragraphs(body)[3] == (
+        "County | 2023 median | Change\nBell | $297,000 | +2.6%\nTravis | $529,000 | -6.4%"
+    )
+
+
+def test_hidden_elements_go_and_leave_the_words_apart() -> None:
+    inside = (
+        "<h2>Knobli, Zink und Co.<span aria-hidden='true'>: </span>Erkältet?</h2>"
+        "<p>Was hilft, wenn die Nase läuft, und was ist nur ein Mythos der Werbung?</p>"
+        "<div aria-hidden='true'><p>Tmh Cxbtwqz yrf Rsqfavkbeltmz qeqhy hvdp Ahwbfg.</p></div>"
+    )
+    body = extract(article_page(inside=inside), None, now=NOW).body
+    assert paragraphs(body)[3:] == [
+        "Knobli, Zink und Co. Erkältet?",
+        "Was hilft, wenn die Nase läuft, und was ist nur ein Mythos der Werbung?",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("Media contact: Dana Whitaker, +1 559-555-0192", True),
+        ("Stand: 14.03.2024, 10:05 Uhr", False),
+        ("Updated 10:05 GMT", False),
+        ("声明：凡注明来源的所有作品，版权均属本网所有，未经书面授权不得转载。", False),
+    ],
+)
+def test_short_stamps_and_notices_in_the_body(line: str, kept: bool) -> None:
+    body = extract(article_page(inside=f"<p>{line}</p>"), None, now=NOW).body
+    assert (line in paragraphs(body)) is kept
 
 
 def test_page_without_content_records_an_error() -> None:

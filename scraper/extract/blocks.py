@@ -9,6 +9,7 @@ are dropped.  Headings (h2-h6) are kept only when text follows them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -30,6 +31,10 @@ _MAX_LINK_DENSITY = 0.5
 _MAX_DEPTH = 150  # deeper nesting is flattened (keeps Python's recursion limit far away)
 _MAX_CAPTION_WORDS = 25  # a short paragraph around an <img> is a caption or credit
 _MAX_LABEL_WORDS = 5
+_SPACE_BEFORE_STOP = re.compile(r" ([,.])(?= |$)")
+_CELLS = frozenset({"td", "th"})
+_MAX_CELL = 300  # characters: a longer cell is a layout cell holding running text
+_LAYOUT_INSIDE = "table table, p, div, ul, ol, blockquote, h1, h2, h3, pre"
 DROPPED = "dropped"  # kind of the marker left where a box was dropped
 _SENTENCE_END = frozenset(".!?…。！？\"'»”)")
 
@@ -37,7 +42,7 @@ _SENTENCE_END = frozenset(".!?…。！？\"'»”)")
 @dataclass(frozen=True)
 class Block:
     text: str
-    kind: str  # "p", "h" (heading), "li", "quote", "pre"
+    kind: str  # "p", "h" (heading), "li", "quote", "pre", "row" (of a data table)
     linked: float = 0.0  # share of the text inside links
 
 
@@ -106,6 +111,8 @@ class BlockWalker:
         elif tag == "li" or tag == "dt" or tag == "dd":
             self._walk(node, "li", in_link, depth)
             self._flush("li")
+        elif tag == "table" and _is_data_table(node):
+            self._table(node)
         elif tag == "blockquote":
             self._walk(node, "quote", in_link, depth)
         elif tag == "pre":
@@ -113,6 +120,19 @@ class BlockWalker:
             self._flush("pre")
         else:
             self._walk(node, kind, in_link, depth)
+
+    def _table(self, table: LexborNode) -> None:
+        """A data table: one line per row, its cells joined by " | "."""
+        for row in table.css("tr"):
+            cells = [" ".join(c.text(deep=True).split()) for c in row.iter() if c.tag in _CELLS]
+            text = " | ".join(cell for cell in cells if cell)
+            if text:
+                linked = sum(len(a.text(deep=True).strip()) for a in row.css("a"))
+                density = min(1.0, linked / len(text))
+                if density > _MAX_LINK_DENSITY:
+                    self._mark_dropped()
+                else:
+                    self.blocks.append(Block(text, "row", density))
 
     def _is_boilerplate(self, node: LexborNode) -> bool:
         if not self.use_classes or not self.cache.boilerplate(node.attributes):
@@ -200,9 +220,21 @@ def _is_permalink(link: LexborNode) -> bool:
 
 
 def _piece(texts: list[str], links: int) -> Iterator[tuple[str, int]]:
-    text = " ".join("".join(texts).split())
+    # a removed element leaves a space, which must not stand before a comma or full stop
+    text = _SPACE_BEFORE_STOP.sub(r"\1", " ".join("".join(texts).split()))
     if text:
         yield text, links
+
+
+def _is_data_table(table: LexborNode) -> bool:
+    """A table of short cells (figures, results), not a layout table holding the page.
+
+    Layout tables nest tables or put paragraphs, lists and long runs of text in cells.
+    """
+    if table.css_first(_LAYOUT_INSIDE) is not None:
+        return False
+    cells = table.css("td, th")
+    return bool(cells) and all(len(c.text(deep=True)) <= _MAX_CELL for c in cells)
 
 
 def _is_link_list(node: LexborNode) -> bool:
@@ -247,13 +279,16 @@ def _is_label(block: Block) -> bool:
 
 
 def render(blocks: list[Block]) -> str:
-    """Plain text: one blank line between paragraphs; a list's items as "- " lines."""
+    """Plain text: one blank line between paragraphs.
+
+    A list's items ("- ") and a table's rows go one per line.
+    """
     out: list[str] = []
     previous = ""
     for block in drop_orphan_headings(blocks):
-        if block.kind == "li":
-            line = f"- {block.text}"
-            if previous == "li":
+        if block.kind in ("li", "row"):  # a list's items, a table's rows: one per line
+            line = f"- {block.text}" if block.kind == "li" else block.text
+            if previous == block.kind:
                 out[-1] += "\n" + line
             else:
                 out.append(line)

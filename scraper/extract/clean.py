@@ -24,7 +24,7 @@ BR_MARK = "\u2029"  # stands in for <br> in text; two in a row split a paragraph
 
 JUNK_TAGS = (
     "script, style, noscript, template, svg, iframe, video, button, select, nav, footer, "
-    "aside, figure, [hidden], form"
+    "aside, figure, [hidden], [aria-hidden=true], form"
 )
 # Rarer non-content elements are not worth a CSS alternative each (every one costs a
 # pass over the document); the block walker skips them instead, and the common ones
@@ -151,7 +151,11 @@ def _class_key(attrs: Mapping[str, str | None]) -> str:
 
 
 def prune_tree(tree: LexborHTMLParser) -> None:
-    """Remove non-content elements in place (one CSS pass over the document)."""
+    """Remove non-content elements in place (one CSS pass over the document).
+
+    Each leaves a space behind, so that the words on either side stay apart
+    ("Co.<span aria-hidden>: </span>Erkältet").
+    """
     for node in tree.css(JUNK_TAGS):
         if node.tag != "form" or len(node.text(deep=True)) < _FORM_KEEP_CHARS:
-            node.remove()
+            node.replace_with(" ")

@@ -18,7 +18,7 @@ _AD_LABELS = frozenset(
     publicidad publicidade pubblicità publicité annonse annons annonce mainos hirdetés
     sponsored gesponsert реклама""".split()
 )
-_DATE_LIKE = re.compile(r"\d{1,2}[./:-]\s?\d{1,2}|\b(?:19|20)\d{2}\b")
+_DATE_LIKE = re.compile(r"(?<![\d+])\d{1,2}[./:-]\s?\d{1,2}(?![\d%])|\b(?:19|20)\d{2}\b")
 _BYLINE = re.compile(
     r"(?i)^(?:by|von|par|por|di|door|av|af|od|от|від|oleh|text:|texto:|testo:|fotos?:)\s"
 )
@@ -26,6 +26,11 @@ _FULL_DATE = re.compile(
     r"\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"
 )
 _COPYRIGHT = re.compile(r"(?i)[©ⓒ]|\(c\)\s|\bcopyright\b|all rights reserved")
+# Unspaced scripts have no word count: their reprint notices are capped by characters.
+_CJK_COPYRIGHT = re.compile(
+    r"版权所有|版权均属|未经.{0,8}授权|不得转载|著作権|無断転載|저작권|무단.{0,4}재배포"
+)
+_MAX_CJK_NOTICE = 120
 _NON_ALNUM = re.compile(r"[\W_]+")
 _MAX_NOTICE_WORDS = 30
 _MAX_FULL_DATE_WORDS = 8
@@ -61,6 +66,8 @@ def _is_furniture(block: Block) -> bool:
     words = len(text.split())
     if words <= _MAX_NOTICE_WORDS and _COPYRIGHT.search(text):
         return True
+    if len(text) <= _MAX_CJK_NOTICE and _CJK_COPYRIGHT.search(text):
+        return True  # "声明：…版权均属…所有，未经书面授权…不得转载"
     if block.kind != "p":
         return False
     if words <= _MAX_FULL_DATE_WORDS and _FULL_DATE.search(text):
