@@ -168,6 +168,8 @@ BOILERPLATE = {
     "here</a> 09.Jan.2026</li><li><a href='/2'>Second headline here</a> 08.Jan.2026</li></ul>",
     "image caption paragraph": "<p><img src='b.jpg'><br><em>The bridge in 1910</em></p>",
     "copyright notice": "<p>© 2026 Town Gazette Media. All rights reserved.</p>",
+    "hidden box": "<div class='hidden'><p>Loading the comments for this story, please wait "
+    "a moment.</p></div>",
     "link block inside a teaser": "<a href='/x'><h2>Another story</h2><p>A teaser that "
     "describes another story on the site in one sentence.</p></a>",
 }
@@ -178,6 +180,13 @@ def test_boilerplate_inside_article_is_removed(kind: str) -> None:
     snippet = BOILERPLATE[kind]
     article = extract(article_page(inside=snippet), "https://gazette.example/a", now=NOW)
     assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS), kind
+
+
+@pytest.mark.parametrize("name", ["hidden-xs", "mobile-hide", "quick-add-hidden"])
+def test_text_hidden_only_on_some_screens_is_kept(name: str) -> None:
+    inside = f"<div class='{name}'><p>{P1} It stays.</p></div>"
+    body = extract(article_page(inside=inside), None, now=NOW).body
+    assert paragraphs(body)[-1] == f"{P1} It stays."
 
 
 def test_header_footer_and_navigation_outside_article_are_not_body() -> None:

@@ -52,12 +52,15 @@ _STRONG = tuple(
     dropdown""".split()
 )
 _WEAK = frozenset(
-    """ad ads anzeige werbung dfp tag tags topics nav navi navigation menu print skip hidden
-    hide embed embedded media image img photo picture video player meta info infobox date
+    """ad ads anzeige werbung dfp tag tags topics nav navi navigation menu print skip
+    embed embedded media image img photo picture video player meta info infobox date
     time timestamp author authors source footer foot share more latest poll survey quiz fact
     audio podcast banner badge label icon button btn links card cards
     recirculation recirc aside cta overlay""".split()
 )
+# Hidden only as a class of its own: "hidden-xs", "mobile-hide" or "quick-add-hidden" hide a
+# box on some screens or in some views, and it is visible in the others.
+_HIDDEN = frozenset({"hidden", "hide", "is-hidden", "u-hidden", "invisible"})
 _POSITIVE = tuple(
     """article body content entry main post story text richtext prose detail paragraph
     artikel beitrag inhalt cuerpo corpo contenu noticia materia texto testo""".split()
@@ -106,6 +109,8 @@ def is_boilerplate_name(value: str) -> bool:
     """True when a class/id value names a non-content box (share bar, caption, ...)."""
     low = value.lower()
     if _STRONG_RE.search(low):
+        return True
+    if not _HIDDEN.isdisjoint(low.split()):
         return True
     return not _WEAK.isdisjoint(_TOKEN_SPLIT.split(low))
 
