@@ -168,6 +168,7 @@ BOILERPLATE = {
     "here</a> 09.Jan.2026</li><li><a href='/2'>Second headline here</a> 08.Jan.2026</li></ul>",
     "image caption paragraph": "<p><img src='b.jpg'><br><em>The bridge in 1910</em></p>",
     "copyright notice": "<p>© 2026 Town Gazette Media. All rights reserved.</p>",
+    "counter": "<div class='votes'>23</div><span>***</span><p>\u200c</p>",
     "hidden box": "<div class='hidden'><p>Loading the comments for this story, please wait "
     "a moment.</p></div>",
     "link block inside a teaser": "<a href='/x'><h2>Another story</h2><p>A teaser that "
@@ -187,6 +188,19 @@ def test_text_hidden_only_on_some_screens_is_kept(name: str) -> None:
     inside = f"<div class='{name}'><p>{P1} It stays.</p></div>"
     body = extract(article_page(inside=inside), None, now=NOW).body
     assert paragraphs(body)[-1] == f"{P1} It stays."
+
+
+def test_accordion_questions_in_heading_buttons_are_kept() -> None:
+    inside = (
+        "<h3 class='accordion-header'><button class='accordion-button'>How do I sign up?"
+        "</button></h3><div class='accordion-body'><p>Download the app, add a card and pick a "
+        "plan; it takes about two minutes.</p></div><button>Share</button>"
+    )
+    body = extract(article_page(inside=inside), None, now=NOW).body
+    assert paragraphs(body)[3:] == [
+        "How do I sign up?",
+        "Download the app, add a card and pick a plan; it takes about two minutes.",
+    ]
 
 
 def test_header_footer_and_navigation_outside_article_are_not_body() -> None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 __all__ = [
     "BR_MARK",
@@ -34,6 +34,7 @@ SKIP_TAGS = frozenset(
     menu figcaption img hr head title meta link script style noscript template svg iframe
     video button select""".split()
 )
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt"})
 _FORM_KEEP_CHARS = 2000  # a <form> that wraps this much text is a page wrapper (ASP.NET)
 
 # Words in class/id values that mark a whole subtree as boilerplate when it sits inside
@@ -162,5 +163,12 @@ def prune_tree(tree: LexborHTMLParser) -> None:
     ("Co.<span aria-hidden>: </span>Erkältet").
     """
     for node in tree.css(JUNK_TAGS):
-        if node.tag != "form" or len(node.text(deep=True)) < _FORM_KEEP_CHARS:
+        if node.tag == "button" and _in_heading(node):
+            node.unwrap()  # an accordion's question: <h3><button>How do I…?</button></h3>
+        elif node.tag != "form" or len(node.text(deep=True)) < _FORM_KEEP_CHARS:
             node.replace_with(" ")
+
+
+def _in_heading(node: LexborNode) -> bool:
+    parent = node.parent
+    return parent is not None and parent.tag in _HEADING_TAGS

@@ -33,6 +33,7 @@ _CJK_COPYRIGHT = re.compile(
 _MAX_CJK_NOTICE = 120
 _NON_ALNUM = re.compile(r"[\W_]+")
 _MAX_NOTICE_WORDS = 30
+_MAX_COUNTER = 12
 _MAX_FULL_DATE_WORDS = 8
 _MAX_STAMP_WORDS = 10
 _MAX_BYLINE_WORDS = 6
@@ -63,6 +64,8 @@ def _is_furniture(block: Block) -> bool:
         return False
     if text.casefold().strip(" :.-") in _AD_LABELS:
         return True
+    if len(text) <= _MAX_COUNTER and not any(ch.isalpha() for ch in text):
+        return True  # a vote count, a page number, a "23" standing alone
     words = len(text.split())
     if words <= _MAX_NOTICE_WORDS and _COPYRIGHT.search(text):
         return True
