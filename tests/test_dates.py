@@ -38,6 +38,7 @@ def day(text: str, **kwargs: Any) -> str | None:
         ("2025-02-02T19:07:46.0000000Z", datetime(2025, 2, 2, 19, 7, 46, tzinfo=UTC)),
         ("Fri, 03 May 2024 15:47:42 GMT", datetime(2024, 5, 3, 15, 47, 42, tzinfo=UTC)),
         ("Fri, 03 May 2024 15:47:42 +0200", datetime(2024, 5, 3, 15, 47, 42, tzinfo=PLUS2)),
+        ("Tue Sep  6 14:22:31 UTC 2022", datetime(2022, 9, 6, 14, 22, 31, tzinfo=UTC)),
         ("14 Jan 2026 10:00 GMT+2", datetime(2026, 1, 14, 10, 0, tzinfo=PLUS2)),
         ("14 Jan 2026 10:00 +02:00", datetime(2026, 1, 14, 10, 0, tzinfo=PLUS2)),
         ("Jan 14, 2026 2:30 pm", datetime(2026, 1, 14, 14, 30, tzinfo=UTC)),
@@ -435,6 +436,25 @@ def test_a_date_in_the_pages_own_permalink_counts() -> None:
     elsewhere = body.replace("/2020/03/03/notes/", "/2020/01/01/older/")
     found = find(elsewhere, url="https://blog.example/2020/03/03/notes/")
     assert found is not None and found.source == "url"
+
+
+def test_asctime_in_running_text_is_read() -> None:
+    found = find(f"<div>{HEADLINE}<i>Tue Sep  6 14:22:31 UTC 2022</i>{PROSE}</div>")
+    assert found is not None
+    assert found.value == datetime(2022, 9, 6, 14, 22, 31, tzinfo=UTC)
+
+
+def test_an_entry_of_a_dated_news_list_is_not_the_dateline() -> None:
+    news = (
+        "<h2>News</h2><ul class='news'>"
+        "<li><span class='date'>14 Sep 2023</span> Invited talk at the Workshop on African NLP "
+        "in Kigali about who gets evaluated</li><li><span class='date'>Jun 2023</span> We "
+        "received a three-year grant for the corpus</li></ul>"
+    )
+    assert find(f"<div>{HEADLINE}{PROSE}{news}</div>") is None
+    meta = "<ul class='meta'><li>By Ann Lee</li><li>28.04.2023</li><li>3 min read</li></ul>"
+    found = find(f"<div>{HEADLINE}{meta}{PROSE}</div>")
+    assert found is not None and found.value.date().isoformat() == "2023-04-28"
 
 
 def test_received_and_accepted_stamps_are_not_published() -> None:

@@ -31,6 +31,7 @@ _EXCLUDED_CLASS = re.compile(
 _FOOTER_NAME = re.compile(r"(?:^|\s)(?:(?:site|page|global|main)[-_]?)?footer(?:$|\s)", re.I)
 _LIST_DAYS = 3  # this many different days in one repeated markup shape make a list
 _SENTENCE_WORDS = 12
+_ENTRY_WORDS = 10  # besides the date's own element: a byline in the item is shorter
 _HINT_CLASS = re.compile(r"date|time|publi|posted|dateline|byline|meta|info|stamp", re.I)
 _UPDATED = re.compile(
     r"updated|update|modified|edited|aktualisiert|geändert|mis à jour|maj\b|modifié|actualizado|"
@@ -384,6 +385,8 @@ def _text_candidate(
     if place is None or _teaser(parent):
         return None
     near = ctx.anchor is not None and -30 <= distance <= 120
+    if _list_entry(parent):
+        return None  # "14 Sep 2023 Invited talk at…": one entry of a dated list
     if hit.relative and not (near and distance <= 40 and place > 0):
         return None  # "vor 3 Stunden" is only trusted right at the headline
     # Only the words before the date label it: "Published 2 May, updated 4 May".
@@ -398,6 +401,23 @@ def _text_candidate(
     weight += 1.0 if _HINT_CLASS.search(_ancestor_names(parent)) else 0.0
     weight += 1.0 if kind == "published" else 0.0
     return Candidate(hit.value, hit.has_time, "text", weight, "text", kind == "updated")
+
+
+def _list_entry(node: LexborNode) -> bool:
+    """Whether ``node`` is in a list item that says much more than its date (a news list).
+
+    An article's own dateline may sit in a list of metadata ("<li>28.04.2023</li>"), but
+    it does not share its item with a sentence.
+    """
+    current: LexborNode | None = node
+    for _ in range(3):
+        if current is None:
+            return False
+        if current.tag == "li":
+            own = len((node.text(deep=True)).split())
+            return len(current.text(deep=True).split()) - own >= _ENTRY_WORDS
+        current = current.parent
+    return False
 
 
 def _ancestor_names(node: LexborNode) -> str:

@@ -97,6 +97,14 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("Mdy", re.compile(_MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?(?!\d),?\s*" + _YEAR, _I)),
     ("yMd", re.compile(r"(?<!\d)" + _YEAR + r"\.?\s+" + _MON + r"\s+(?P<d>\d{1,2})(?!\d)", _I)),
+    (  # C's asctime, as mail archives print it: "Tue Sep  6 14:22:31 UTC 2022"
+        "ctime",
+        re.compile(
+            _MON + r"\s+(?P<d>\d{1,2})\s+(?P<clock>\d{1,2}:\d{2}(?::\d{2})?(?:\s+[A-Z]{1,5})?)"
+            r"\s+" + _YEAR,
+            _I,
+        ),
+    ),
 )
 
 _ZONES: dict[str, float] = {
@@ -254,7 +262,10 @@ def _from_match(kind: str, m: re.Match[str], text: str, opts: ParseOptions) -> D
     day_value = _valid_date(year, month, day, opts)
     if day_value is None:
         return None
-    tm = _time_near(text, m.start(), m.end(), kind == "cjk")
+    if kind == "ctime":
+        tm = _time_near(f" {m['clock']}", 0, 0, False)
+    else:
+        tm = _time_near(text, m.start(), m.end(), kind == "cjk")
     return _combine(day_value, tm, opts, m.start())
 
 
