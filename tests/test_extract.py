@@ -481,6 +481,15 @@ def test_page_without_content_records_an_error() -> None:
             "Budget approved",
             "h1",
         ),
+        (  # a hosted blog: its name is the subdomain, and its <h1>
+            TitleSignals(
+                h1="Island Notebook",
+                title_tag="Island Notebook: The day the ferry didn't come",
+                site_names=("islandnotebook.blogspot.com",),
+            ),
+            "The day the ferry didn't come",
+            "title-tag",
+        ),
         (
             TitleSignals(jsonld="Budget: the vote", twitter="Budget (tw)", h1="Budget h1"),
             "Budget: the vote",

@@ -240,10 +240,20 @@ def _site_keys(names: Sequence[str]) -> frozenset[str]:
             keys.add(_key(domain.split(".")[0]))
             keys.add(_key(domain))
             keys.add(_key(name))
+            # a hosted blog's own name is its subdomain: islandnotebook.blogspot.com
+            keys.update(_key(label) for label in _subdomains(name.lower(), domain))
         else:
             keys.add(_key(name))
     keys.discard("")
     return frozenset(keys)
+
+
+def _subdomains(host: str, domain: str) -> list[str]:
+    labels = host.removesuffix(domain).strip(".").split(".")
+    return [label for label in labels if len(label) >= 4 and label not in _GENERIC_LABELS]
+
+
+_GENERIC_LABELS = frozenset({"www", "www2", "mobile", "news", "blog", "blogs", "edition"})
 
 
 def _key(text: str) -> str:
