@@ -168,6 +168,8 @@ BOILERPLATE = {
     "here</a> 09.Jan.2026</li><li><a href='/2'>Second headline here</a> 08.Jan.2026</li></ul>",
     "image caption paragraph": "<p><img src='b.jpg'><br><em>The bridge in 1910</em></p>",
     "copyright notice": "<p>© 2026 Town Gazette Media. All rights reserved.</p>",
+    "affiliate note": "<div class='affiliate-disclosure'><p><em>This post may contain "
+    "affiliate links; we may earn a commission.</em></p></div>",
     "counter": "<div class='votes'>23</div><span>***</span><p>\u200c</p>",
     "hidden box": "<div class='hidden'><p>Loading the comments for this story, please wait "
     "a moment.</p></div>",
@@ -201,6 +203,24 @@ def test_accordion_questions_in_heading_buttons_are_kept() -> None:
         "How do I sign up?",
         "Download the app, add a card and pick a plan; it takes about two minutes.",
     ]
+
+
+def test_section_headings_set_in_h1_are_kept_when_there_are_several() -> None:
+    sections = "".join(f"<h1>Part {n}</h1><p>{p}</p>" for n, p in enumerate(ARTICLE_PARAGRAPHS))
+    body = extract(article_page(inside=sections), None, now=NOW).body
+    assert paragraphs(body)[3:] == [
+        "Part 0",
+        P1,
+        "Part 1",
+        P2,
+        "Part 2",
+        P3,
+    ]
+    # one stray <h1> after the text (a repeated headline, a caption) is not a section
+    stray = "<h1>Photo: the council chamber during the vote</h1>"
+    assert paragraphs(extract(article_page(inside=stray), None, now=NOW).body) == list(
+        ARTICLE_PARAGRAPHS
+    )
 
 
 def test_header_footer_and_navigation_outside_article_are_not_body() -> None:

@@ -32,6 +32,8 @@ _MAX_DEPTH = 150  # deeper nesting is flattened (keeps Python's recursion limit 
 _MAX_CAPTION_WORDS = 25  # a short paragraph around an <img> is a caption or credit
 _MAX_LABEL_WORDS = 5
 _SPACE_BEFORE_STOP = re.compile(r" ([,.])(?= |$)")
+_MAX_HEADING = 12  # words
+_H1_SECTIONS = 3
 _CELLS = frozenset({"td", "th"})
 _MAX_CELL = 300  # characters: a longer cell is a layout cell holding running text
 _LAYOUT_INSIDE = "table table, p, div, ul, ol, blockquote, h1, h2, h3, pre"
@@ -61,9 +63,13 @@ class BlockWalker:
     _linked: list[int] = field(default_factory=list)  # link characters of each part
     _image: bool = False  # the open paragraph holds an <img> (then it may be a caption)
     _guard: int = 0
+    _h1_sections: bool = False  # <h1> after the text are section headings on this page
 
     def walk_root(self, root: LexborNode) -> None:
         self._guard = len(root.text(deep=True)) // 2
+        # Some platforms (Medium) set section headings in <h1>: several short ones
+        short = [h for h in root.css("h1") if len(h.text(deep=True).split()) <= _MAX_HEADING]
+        self._h1_sections = len(short) >= _H1_SECTIONS
         self._walk(root, "p", False)
         self._flush("p")
 
@@ -83,6 +89,10 @@ class BlockWalker:
                 continue
             if tag == "hr":  # a rule ends the paragraph, like a block would
                 self._flush(kind)
+                continue
+            if tag == "h1" and self._h1_sections and self._has_text():
+                self._flush(kind)
+                self._block(child, "h2", kind, in_link, depth)
                 continue
             if tag in _SKIP:
                 self._image = self._image or tag == "img"
@@ -143,6 +153,10 @@ class BlockWalker:
         self._flush("p")
         if self.blocks and self.blocks[-1].kind != DROPPED:
             self.blocks.append(Block("", DROPPED))
+
+    def _has_text(self) -> bool:
+        """Whether article text came before (an <h1> after it is not the headline)."""
+        return any(block.kind == "p" for block in self.blocks)
 
     def _add(self, text: str, linked: int) -> None:
         self._parts.append(text)
