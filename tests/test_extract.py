@@ -223,6 +223,20 @@ def test_section_headings_set_in_h1_are_kept_when_there_are_several() -> None:
     )
 
 
+def test_edit_links_in_wiki_headings_go_and_the_heading_stays() -> None:
+    inside = (
+        "<h2><span class='mw-headline' id='History'>History</span><span class='mw-editsection'>"
+        "<span class='mw-editsection-bracket'>[</span><a href='/w?action=edit'>edit</a>"
+        "<span class='mw-editsection-bracket'>]</span></span></h2>"
+        "<p>The mill was built in 1832 for a corn merchant, and it worked until 1937.</p>"
+    )
+    body = extract(article_page(inside=inside), None, now=NOW).body
+    assert paragraphs(body)[3:] == [
+        "History",
+        "The mill was built in 1832 for a corn merchant, and it worked until 1937.",
+    ]
+
+
 def test_header_footer_and_navigation_outside_article_are_not_body() -> None:
     article = extract(article_page(), "https://gazette.example/a", now=NOW)
     assert "Town Gazette" not in article.body

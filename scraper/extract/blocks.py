@@ -99,6 +99,8 @@ class BlockWalker:
                 continue
             # inside <pre>, class names are syntax highlighting ("hljs-comment")
             if kind != "pre" and tag not in _PLAIN_INLINE and self._is_boilerplate(child):
+                if tag in INLINE and kind == "h":
+                    continue  # "[edit]" in a heading: the heading stays whole
                 self._mark_dropped()
                 continue
             if tag in INLINE:
