@@ -237,6 +237,18 @@ def test_edit_links_in_wiki_headings_go_and_the_heading_stays() -> None:
     ]
 
 
+def test_class_less_comments_are_known_by_their_heading() -> None:
+    comment = (
+        "<div><div><strong>Gerd_W</strong><br><span>05.03.2024 18:12</span></div>"
+        "<div><p>Endlich! Ich wohne seit 22 Jahren direkt an der Hauptstraße, und nachts kann "
+        "ich kein Fenster öffnen, weil die Lastwagen so laut sind wie auf einer Autobahn.</p>"
+        "</div></div>"
+    )
+    comments = f"<div><h3>Kommentare (30)</h3>{comment * 30}</div>"
+    page = article_page().replace("</article>", f"</article>{comments}")
+    assert paragraphs(extract(page, None, now=NOW).body) == list(ARTICLE_PARAGRAPHS)
+
+
 def test_header_footer_and_navigation_outside_article_are_not_body() -> None:
     article = extract(article_page(), "https://gazette.example/a", now=NOW)
     assert "Town Gazette" not in article.body

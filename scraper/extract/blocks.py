@@ -147,7 +147,7 @@ class BlockWalker:
                     self.blocks.append(Block(text, "row", density))
 
     def _is_boilerplate(self, node: LexborNode) -> bool:
-        if not self.use_classes or not self.cache.boilerplate(node.attributes):
+        if not self.use_classes or not self.cache.boilerplate_node(node):
             return False
         return len(node.text(deep=True)) < self._guard
 

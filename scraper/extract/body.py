@@ -220,7 +220,7 @@ def _new_candidate(node: LexborNode, cache: ClassCache) -> _Candidate:
     weight = _TAG_WEIGHT.get(node.tag or "", 0) + cache.weight(attrs)
     if attrs.get("itemprop") == "articleBody":
         weight += 30
-    return _Candidate(node, float(weight), cache.boilerplate(attrs))
+    return _Candidate(node, float(weight), cache.boilerplate_node(node))
 
 
 def _best(candidates: dict[int, _Candidate], headline: LexborNode | None) -> _Candidate | None:
@@ -327,7 +327,7 @@ def _added_text(
     total = len(parent.text(deep=False).strip())
     skip = child.mem_id
     for node in parent.iter():
-        if node.mem_id == skip or cache.boilerplate(node.attributes):
+        if node.mem_id == skip or cache.boilerplate_node(node):
             continue
         for h1 in node.css("h1") if node.tag != "h1" else [node]:
             if h1.mem_id != own_h1:

@@ -34,6 +34,18 @@ SKIP_TAGS = frozenset(
     menu figcaption img hr head title meta link script style noscript template svg iframe
     video button select""".split()
 )
+# Class-less comment sections are known by their heading.
+_COMMENTS = re.compile(
+    r"\s*(?:\d+\s+)?(?:comments?|kommentare?|leserkommentare|commentaires?|comentarios?|"
+    r"commenti|reacties|reactions|responses|replies|leave a reply|komentarze|kommentarer|"
+    r"kommentit|yorumlar|hozzászólások|komentáře|комментари\w*|коментар\w*|"
+    r"评论|留言|コメント|댓글|discussion|diskussion)\b[\s\d():]*$",
+    re.IGNORECASE,
+)
+_BOX_TAGS = frozenset({"div", "section", "aside"})
+_BOX_HEADINGS = frozenset({"h2", "h3", "h4", "h5"})
+_HEADING_LOOKAHEAD = 3
+_MAX_BOX_HEADING = 40
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt"})
 _FORM_KEEP_CHARS = 2000  # a <form> that wraps this much text is a page wrapper (ASP.NET)
 
@@ -140,6 +152,12 @@ class ClassCache:
             hit = self._boiler[key] = is_boilerplate_name(key)
         return hit
 
+    def boilerplate_node(self, node: LexborNode) -> bool:
+        """:meth:`boilerplate` by class/id, or a box whose own heading names comments."""
+        if self.boilerplate(node.attributes):
+            return True
+        return node.tag in _BOX_TAGS and _comments_heading(node)
+
     def weight(self, attrs: Mapping[str, str | None]) -> int:
         key = _class_key(attrs)
         if not key:
@@ -148,6 +166,17 @@ class ClassCache:
         if hit is None:
             hit = self._weight[key] = class_weight(key)
         return hit
+
+
+def _comments_heading(node: LexborNode) -> bool:
+    """Whether one of the box's first children is a heading like "Kommentare (30)"."""
+    for index, child in enumerate(node.iter()):
+        if index >= _HEADING_LOOKAHEAD:
+            return False
+        if child.tag in _BOX_HEADINGS:
+            text = child.text(deep=True)
+            return len(text) <= _MAX_BOX_HEADING and _COMMENTS.match(text) is not None
+    return False
 
 
 def _class_key(attrs: Mapping[str, str | None]) -> str:
