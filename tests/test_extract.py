@@ -475,6 +475,25 @@ def test_short_stamps_and_notices_in_the_body(line: str, kept: bool) -> None:
     assert (line in paragraphs(body)) is kept
 
 
+def test_paragraphs_set_as_spans_in_divs_are_found() -> None:
+    blocks = "".join(
+        f"<div class='text_editor_paragraph'><div class='public-DraftStyleDefault-block'>"
+        f"<span data-text='true'>{p}</span></div></div>"
+        for p in ARTICLE_PARAGRAPHS
+    )
+    talkbacks = "".join(
+        f"<li><div class='tbTitle'>Reader {i}</div><div class='tbText'>Finally some good news "
+        f"from the north, after so many years of watching the shore recede ({i}).</div></li>"
+        for i in range(3)
+    )
+    page = (
+        "<html><body><article><h1>Lake level rises</h1>"
+        f"<div class='ArticleBodyComponent'>{blocks}</div></article>"
+        f"<ol class='talkbacksList'>{talkbacks}</ol></body></html>"
+    )
+    assert paragraphs(extract(page, None, now=NOW).body) == list(ARTICLE_PARAGRAPHS)
+
+
 def test_page_without_content_records_an_error() -> None:
     article = extract("<html><body><nav><a href='/'>Home</a></nav></body></html>", None, now=NOW)
     assert article.body == ""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .blocks import BlockWalker, render
+from .blocks import INLINE, BlockWalker, render
 from .clean import ClassCache
 from .filters import drop_furniture, text_key
 from .ldbody import ld_fallback, ld_filter
@@ -30,6 +30,9 @@ __all__ = ["BodyResult", "find_body"]
 
 _MIN_PARAGRAPH = 25
 _PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockquote, body"
+# Second look, when the first finds little: text in <span>s right in <div>s (Draft.js).
+_WITH_SPANS = f"{_PARAGRAPHS}, div > span"
+_THIN_REGION = 400  # characters of paragraph text: below this the page gets a second look
 _SCORE_LEVELS = 5
 _DECAY = (1.0, 2.0, 6.0, 9.0, 12.0)  # readability: parent, grandparent, then level * 3
 _MASS_LEVELS = 12
@@ -89,10 +92,15 @@ def find_body(
     tree: LexborHTMLParser, cache: ClassCache, hints: BodyHints = BodyHints()
 ) -> BodyResult | None:
     """The article text of a pruned tree, or None when no content region was found."""
-    scan = _score_paragraphs(tree, cache)
-    candidates = scan.candidates
+    scan = _score_paragraphs(tree, cache, _PARAGRAPHS)
     headline = _headline_node(scan.h1s, hints.headlines)
-    top = _best(candidates, headline)
+    top = _best(scan.candidates, headline)
+    if top is None or top.mass < _THIN_REGION:
+        second = _score_paragraphs(tree, cache, _WITH_SPANS)
+        second_top = _best(second.candidates, headline)
+        if second_top is not None:
+            scan, top = second, second_top
+    candidates = scan.candidates
     if top is None:
         return _jsonld_body(hints, "") or _whole_page(tree, cache, hints)
     region = _expand(top, candidates, cache, headline)
@@ -156,16 +164,17 @@ class _Scan:
     h1s: list[LexborNode]
 
 
-def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache) -> _Scan:
+def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache, selector: str) -> _Scan:
     candidates: dict[int, _Candidate] = {}
     chains: dict[int, list[_Candidate]] = {}  # parent mem_id -> its ancestors' candidates
     h1s: list[LexborNode] = []
-    for para in tree.css(_PARAGRAPHS):
+    for para in tree.css(selector):
         tag = para.tag
         if tag == "h1":
             h1s.append(para)
             continue
-        is_p = tag == "p" or tag == "pre"
+        # a <span> right in a <div> is a paragraph there (Draft.js: <div><span>text</span>)
+        is_p = tag == "p" or tag == "pre" or tag == "span"
         text = para.text(deep=is_p)
         length = len(text)
         if length < _MIN_PARAGRAPH:
@@ -192,6 +201,16 @@ def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache) -> _Scan:
                 else:
                     cand.mass += length
     return _Scan(candidates, h1s)
+
+
+def _inline_only(node: LexborNode) -> bool:
+    """Whether ``node`` has children and all of them are inline (text, spans, links)."""
+    children = 0
+    for child in node.iter():
+        if child.tag not in INLINE and child.tag != "br":
+            return False
+        children += 1
+    return children > 0
 
 
 def _chain(
