@@ -494,6 +494,11 @@ def test_paragraphs_set_as_spans_in_divs_are_found() -> None:
     assert paragraphs(extract(page, None, now=NOW).body) == list(ARTICLE_PARAGRAPHS)
 
 
+def test_a_page_wrapper_named_like_a_sidebar_buries_nothing() -> None:
+    page = article_page().replace("<main>", "<main class='layout-with-sidebar'>")
+    assert paragraphs(extract(page, None, now=NOW).body) == list(ARTICLE_PARAGRAPHS)
+
+
 def test_page_without_content_records_an_error() -> None:
     article = extract("<html><body><nav><a href='/'>Home</a></nav></body></html>", None, now=NOW)
     assert article.body == ""

@@ -32,6 +32,7 @@ _MIN_PARAGRAPH = 25
 _PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockquote, body"
 # Second look, when the first finds little: text in <span>s right in <div>s (Draft.js).
 _WITH_SPANS = f"{_PARAGRAPHS}, div > span"
+_BURY_LEVELS = 5  # a boilerplate box this close above a paragraph holds it
 _THIN_REGION = 400  # characters of paragraph text: below this the page gets a second look
 _SCORE_LEVELS = 5
 _DECAY = (1.0, 2.0, 6.0, 9.0, 12.0)  # readability: parent, grandparent, then level * 3
@@ -77,6 +78,7 @@ class _Candidate:
     score: float
     boilerplate: bool = False  # its class/id names a non-content box
     mass: int = 0  # characters of good paragraph text inside
+    buried: bool = False  # it sits in a comment or related box: never the article
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache, selector: str) 
         chain = chains.get(holder.mem_id)
         if chain is None:
             chain = chains[holder.mem_id] = _chain(holder, candidates, cache)
+            _mark_buried(chain)
         good = not is_p or _paragraph_link_share(para, length) < 0.3
         score = 1.0 + sum(text.count(c) for c in _COMMAS) + min(length / 100, 3.0)
         for level, cand in enumerate(chain):
@@ -227,6 +230,18 @@ def _chain(
     return chain
 
 
+def _mark_buried(chain: list[_Candidate]) -> None:
+    """Mark the candidates below a near boilerplate box (one holding no <h1>) as buried.
+
+    A page-wide wrapper named "with-sidebar" holds the headline and buries nothing.
+    """
+    for level, cand in enumerate(chain[:_BURY_LEVELS]):
+        if cand.boilerplate and cand.node.css_first("h1") is None:
+            for below in chain[:level]:
+                below.buried = True
+            return
+
+
 def _paragraph_link_share(para: LexborNode, length: int) -> float:
     links = para.css("a")
     if not links:
@@ -244,7 +259,8 @@ def _new_candidate(node: LexborNode, cache: ClassCache) -> _Candidate:
 
 def _best(candidates: dict[int, _Candidate], headline: LexborNode | None) -> _Candidate | None:
     """The best-scoring candidate; among close runners-up, the one nearest the headline."""
-    ranked = sorted(candidates.values(), key=lambda c: c.score, reverse=True)[:_RANKED]
+    pool = [c for c in candidates.values() if not c.buried] or list(candidates.values())
+    ranked = sorted(pool, key=lambda c: c.score, reverse=True)[:_RANKED]
     for cand in ranked:
         cand.score *= 1.0 - link_density(cand.node)
     ranked.sort(key=lambda c: c.score, reverse=True)
