@@ -38,7 +38,8 @@ SKIP_TAGS = frozenset(
 _COMMENTS = re.compile(
     r"\s*(?:\d+\s+)?(?:comments?|kommentare?|leserkommentare|commentaires?|comentarios?|"
     r"commenti|reacties|reactions|responses|replies|leave a reply|komentarze|kommentarer|"
-    r"kommentit|yorumlar|hozzászólások|komentáře|комментари\w*|коментар\w*|"
+    r"kommentit|yorumlar|hozzászólások|komentáře|diskuse|diskusia|dyskusja|keskustelu|"
+    r"комментари\w*|коментар\w*|обсуждение|"
     r"评论|留言|コメント|댓글|discussion|diskussion)\b[\s\d():]*$",
     re.IGNORECASE,
 )
@@ -62,14 +63,14 @@ _STRONG = tuple(
     tag-list keywords author-bio authorbio authorbox author-box author-info rating gallery
     slideshow carousel swiper slider teaserlist teaser-list inline-teaser tweet instagram
     tiktok facebook bluesky factbox fact-box faktabox fakta infobox tooltip popover
-    dropdown affiliate editsection sitenotice sitesub talkback""".split()
+    dropdown affiliate editsection sitenotice sitesub talkback donat""".split()
 )
 _WEAK = frozenset(
     """ad ads anzeige werbung dfp tag tags topics nav navi navigation menu print skip
     embed embedded media image img photo picture video player meta info infobox date
     time timestamp author authors source footer foot share more latest poll survey quiz fact
     audio podcast banner badge label icon button btn links card cards
-    recirculation recirc aside cta overlay noprint""".split()
+    recirculation recirc aside cta overlay noprint support""".split()
 )
 # Hidden only as a class of its own: "hidden-xs", "mobile-hide" or "quick-add-hidden" hide a
 # box on some screens or in some views, and it is visible in the others.

@@ -65,6 +65,19 @@ _ISO_FULL = re.compile(
     r"(?::?(?P<S>\d{2})(?:[.,]\d+)?)?\s*(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?)?",
     _I,
 )
+_THAI_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "มกราคม ม.ค.", "กุมภาพันธ์ ก.พ.", "มีนาคม มี.ค.", "เมษายน เม.ย.", "พฤษภาคม พ.ค.",
+            "มิถุนายน มิ.ย.", "กรกฎาคม ก.ค.", "สิงหาคม ส.ค.", "กันยายน ก.ย.", "ตุลาคม ต.ค.",
+            "พฤศจิกายน พ.ย.", "ธันวาคม ธ.ค.",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}  # fmt: skip
+_BUDDHIST_ERA = 543
 _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "ymd",
@@ -97,6 +110,14 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("Mdy", re.compile(_MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?(?!\d),?\s*" + _YEAR, _I)),
     ("yMd", re.compile(r"(?<!\d)" + _YEAR + r"\.?\s+" + _MON + r"\s+(?P<d>\d{1,2})(?!\d)", _I)),
+    (  # Thai, in the Buddhist era: "12 เม.ย. 2567 09:45 น."
+        "thai",
+        re.compile(
+            r"(?<!\d)(?P<d>\d{1,2})\s*(?P<thmon>"
+            + "|".join(sorted(map(re.escape, _THAI_MONTHS), key=len, reverse=True))
+            + r")\s*(?P<y>(?:19|20|25)\d{2})(?!\d)"
+        ),
+    ),
     (  # C's asctime, as mail archives print it: "Tue Sep  6 14:22:31 UTC 2022"
         "ctime",
         re.compile(
@@ -251,7 +272,10 @@ def _from_match(kind: str, m: re.Match[str], text: str, opts: ParseOptions) -> D
     year = int(groups["y"])
     if year < 100:
         year += 2000
-    if "mon" in groups:
+    if kind == "thai":
+        month, day = _THAI_MONTHS[groups["thmon"]], int(groups["d"])
+        year -= _BUDDHIST_ERA if year > 2400 else 0
+    elif "mon" in groups:
         month, day = MONTHS.get(groups["mon"].lower(), 0), int(groups["d"])
     elif kind == "dmy":
         day, month = int(groups["d"]), int(groups["m"])
