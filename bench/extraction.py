@@ -51,9 +51,13 @@ class Page:
 # ----------------------------------------------------------------------------- corpus
 
 
+SHARED_CORPUS = REPO.parent / "shared" / "corpus"
+
+
 def load_score_module(corpus: Path) -> ModuleType:
-    """Import the corpus's own ``score.py`` (the corpus folder or its parent holds it)."""
-    for folder in (corpus, corpus.parent):
+    """Import the scorer: the corpus's own ``score.py`` (in its folder or the parent), else
+    the one of ``../shared/corpus`` (for ``bench/synthetic``, which ships none)."""
+    for folder in (corpus, corpus.parent, SHARED_CORPUS):
         path = folder / "score.py"
         if path.is_file():
             spec = importlib.util.spec_from_file_location("corpus_score", path)
@@ -62,7 +66,7 @@ def load_score_module(corpus: Path) -> ModuleType:
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             return module
-    sys.exit(f"error: no score.py in {corpus} or {corpus.parent}")
+    sys.exit(f"error: no score.py in {corpus}, {corpus.parent} or {SHARED_CORPUS}")
 
 
 def case_files(corpus: Path) -> list[Path]:
