@@ -170,6 +170,8 @@ BOILERPLATE = {
     "copyright notice": "<p>© 2026 Town Gazette Media. All rights reserved.</p>",
     "affiliate note": "<div class='affiliate-disclosure'><p><em>This post may contain "
     "affiliate links; we may earn a commission.</em></p></div>",
+    "customer reviews": "<div id='product-reviews'><h3>Customer Reviews</h3><p>Great pan, the "
+    "seasoning needed a few rounds but it cooks eggs well now.</p></div>",
     "counter": "<div class='votes'>23</div><span>***</span><p>\u200c</p>",
     "hidden box": "<div class='hidden'><p>Loading the comments for this story, please wait "
     "a moment.</p></div>",

@@ -63,7 +63,7 @@ _STRONG = tuple(
     tag-list keywords author-bio authorbio authorbox author-box author-info rating gallery
     slideshow carousel swiper slider teaserlist teaser-list inline-teaser tweet instagram
     tiktok facebook bluesky factbox fact-box faktabox fakta infobox tooltip popover
-    dropdown affiliate editsection sitenotice sitesub talkback donat""".split()
+    dropdown affiliate editsection sitenotice sitesub talkback donat reviews""".split()
 )
 _WEAK = frozenset(
     """ad ads anzeige werbung dfp tag tags topics nav navi navigation menu print skip
