@@ -854,6 +854,18 @@ def test_odd_input_never_raises(junk: str) -> None:
     assert isinstance(article.body, str)
 
 
+@pytest.mark.parametrize("url", ["http://[x", "not a url", "", None])
+def test_malformed_urls_in_the_page_or_given_never_raise(url: str | None) -> None:
+    head = (
+        "<meta property='og:image' content='http://[broken'>"
+        "<link rel='canonical' href='http://[broken'>"
+    )
+    posted = "<p>Posted <a href='http://[broken'><time datetime='2024-01-02'>2 Jan</time></a></p>"
+    article = extract(article_page(head=head, before=posted), url, now=NOW)
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+    assert article.image is None
+
+
 def test_wrong_input_type_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="str or bytes"):
         extract(12345, None)  # type: ignore[arg-type]

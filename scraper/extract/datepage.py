@@ -11,11 +11,12 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .dateparse import DateHit, ParseOptions, parse_with, search_date
+from .fields import join_url
 
 __all__ = ["Candidate", "PageContext", "element_candidates", "page_context", "text_candidates"]
 
@@ -210,9 +211,9 @@ def _placement(node: LexborNode, ctx: PageContext) -> float | None:
 def _links_here(link: LexborNode, ctx: PageContext) -> bool:
     """Whether ``link`` is the page's own permalink (a blog's "Posted on <date>" link)."""
     href = link.attributes.get("href")
-    return (
-        bool(href) and ctx.page_key is not None and url_key(urljoin(ctx.url, href)) == ctx.page_key
-    )
+    if not href or ctx.page_key is None:
+        return False
+    return url_key(join_url(ctx.url, href)) == ctx.page_key
 
 
 def _in_other_article(node: LexborNode, ctx: PageContext) -> bool:
@@ -435,7 +436,10 @@ def url_key(url: str | None) -> str | None:
     """Host and path of a URL, for comparing a JSON-LD ``url`` with the page's."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "http://[x": not a URL
+        return None
     host = parts.netloc.lower().removeprefix("www.")
     return f"{host}{parts.path.rstrip('/')}" if host else None
 

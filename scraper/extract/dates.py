@@ -231,7 +231,10 @@ def _in_body(node: LexborNode) -> bool:
 
 
 def _url_candidates(url: str | None, ctx: PageContext) -> Iterator[Candidate]:
-    path = urlsplit(url).path if url else ""
+    try:
+        path = urlsplit(url).path if url else ""
+    except ValueError:  # not a URL: no date in it
+        return
     for pattern in _URL_DATES:
         for m in pattern.finditer(path):
             hit = ctx.parse(f"{m[1]}-{m[2]}-{m[3]}" if m[2].isdigit() else f"{m[3]} {m[2]} {m[1]}")

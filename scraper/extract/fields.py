@@ -50,6 +50,17 @@ def registrable_domain(host: str) -> str:
     return ".".join(labels[-2:])
 
 
+def join_url(base: str | None, href: str) -> str | None:
+    """``href`` resolved against ``base``, or None when either is not a URL ("http://[x")."""
+    href = href.strip()
+    try:
+        joined = urljoin(base, href) if base else href
+        urlsplit(joined)  # raises on "http://[x"
+    except ValueError:
+        return None
+    return joined
+
+
 def host(url: str) -> str | None:
     try:
         parts = urlsplit(url)
@@ -65,8 +76,8 @@ def canonical_url(meta: PageMeta, url: str | None) -> tuple[str | None, str]:
     for source, href in (("canonical", meta.canonical), ("og:url", meta.first("og:url"))):
         if not href:
             continue
-        resolved = urljoin(url, href.strip()) if url else href.strip()
-        found = host(resolved)
+        resolved = join_url(url, href)
+        found = host(resolved) if resolved else None
         if found is None:
             continue
         base = host(url) if url else None
@@ -152,10 +163,12 @@ def description(meta: PageMeta) -> tuple[str | None, str | None]:
 def image(meta: PageMeta, url: str | None) -> tuple[str | None, str | None]:
     for key in ("og:image", "og:image:url", "og:image:secure_url", "twitter:image"):
         value = meta.first(key)
-        if value:
-            return _absolute(value, url), f"meta:{key}"
+        resolved = join_url(url, value) if value else None
+        if resolved:
+            return resolved, f"meta:{key}"
     value = _ld_image(meta.ld_value("image"))
-    return (_absolute(value, url), "json-ld:image") if value else (None, None)
+    resolved = join_url(url, value) if value else None
+    return (resolved, "json-ld:image") if resolved else (None, None)
 
 
 def _ld_image(value: Any) -> str | None:
@@ -164,8 +177,3 @@ def _ld_image(value: Any) -> str | None:
     if isinstance(value, Mapping):
         return _ld_image(value.get("url") or value.get("contentUrl"))
     return value.strip() or None if isinstance(value, str) else None
-
-
-def _absolute(value: str, url: str | None) -> str:
-    value = value.strip()
-    return urljoin(url, value) if url else value
