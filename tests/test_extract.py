@@ -194,19 +194,6 @@ def test_text_hidden_only_on_some_screens_is_kept(name: str) -> None:
     assert paragraphs(body)[-1] == f"{P1} It stays."
 
 
-def test_accordion_questions_in_heading_buttons_are_kept() -> None:
-    inside = (
-        "<h3 class='accordion-header'><button class='accordion-button'>How do I sign up?"
-        "</button></h3><div class='accordion-body'><p>Download the app, add a card and pick a "
-        "plan; it takes about two minutes.</p></div><button>Share</button>"
-    )
-    body = extract(article_page(inside=inside), None, now=NOW).body
-    assert paragraphs(body)[3:] == [
-        "How do I sign up?",
-        "Download the app, add a card and pick a plan; it takes about two minutes.",
-    ]
-
-
 def test_section_headings_set_in_h1_are_kept_when_there_are_several() -> None:
     sections = "".join(f"<h1>Part {n}</h1><p>{p}</p>" for n, p in enumerate(ARTICLE_PARAGRAPHS))
     body = extract(article_page(inside=sections), None, now=NOW).body
@@ -225,20 +212,6 @@ def test_section_headings_set_in_h1_are_kept_when_there_are_several() -> None:
     )
 
 
-def test_edit_links_in_wiki_headings_go_and_the_heading_stays() -> None:
-    inside = (
-        "<h2><span class='mw-headline' id='History'>History</span><span class='mw-editsection'>"
-        "<span class='mw-editsection-bracket'>[</span><a href='/w?action=edit'>edit</a>"
-        "<span class='mw-editsection-bracket'>]</span></span></h2>"
-        "<p>The mill was built in 1832 for a corn merchant, and it worked until 1937.</p>"
-    )
-    body = extract(article_page(inside=inside), None, now=NOW).body
-    assert paragraphs(body)[3:] == [
-        "History",
-        "The mill was built in 1832 for a corn merchant, and it worked until 1937.",
-    ]
-
-
 def test_class_less_comments_are_known_by_their_heading() -> None:
     comment = (
         "<div><div><strong>Gerd_W</strong><br><span>05.03.2024 18:12</span></div>"
@@ -249,6 +222,64 @@ def test_class_less_comments_are_known_by_their_heading() -> None:
     comments = f"<div><h3>Kommentare (30)</h3>{comment * 30}</div>"
     page = article_page().replace("</article>", f"</article>{comments}")
     assert paragraphs(extract(page, None, now=NOW).body) == list(ARTICLE_PARAGRAPHS)
+
+
+# Parts of an article placed after its three paragraphs, and the blocks they must give.
+KEPT = {
+    "accordion question in a heading button": (
+        "<h3 class='accordion-header'><button class='accordion-button'>How do I sign up?"
+        "</button></h3><div class='accordion-body'><p>Download the app and pick a plan; it "
+        "takes about two minutes.</p></div><button>Share</button>",
+        ["How do I sign up?", "Download the app and pick a plan; it takes about two minutes."],
+    ),
+    "wiki heading with an edit link": (
+        "<h2><span class='mw-headline' id='History'>History</span><span class='mw-editsection'>"
+        "<span class='mw-editsection-bracket'>[</span><a href='/w?action=edit'>edit</a>"
+        "<span class='mw-editsection-bracket'>]</span></span></h2>"
+        "<p>The mill was built in 1832 for a corn merchant, and it worked until 1937.</p>",
+        ["History", "The mill was built in 1832 for a corn merchant, and it worked until 1937."],
+    ),
+    "permalink heading and terms": (
+        "<h2 id='usage'><a href='#usage'>Usage</a></h2><p>Run it once a day from cron.</p>"
+        "<dl><dt id='opt-a'><a href='#opt-a'>--all</a></dt><dd>Fetch every source.</dd>"
+        "<dt id='opt-q'><a href='#opt-q'>--quiet</a></dt><dd>Print nothing.</dd></dl>",
+        [
+            "Usage",
+            "Run it once a day from cron.",
+            "- --all\n- Fetch every source.\n- --quiet\n- Print nothing.",
+        ],
+    ),
+    "data table": (
+        "<table><thead><tr><th>County</th><th>2023 median</th><th>Change</th></tr></thead>"
+        "<tbody><tr><th>Bell</th><td>$297,000</td><td>+2.6%</td></tr>"
+        "<tr><th>Travis</th><td>$529,000</td><td>-6.4%</td></tr></tbody></table>",
+        ["County | 2023 median | Change\nBell | $297,000 | +2.6%\nTravis | $529,000 | -6.4%"],
+    ),
+    "hidden elements": (
+        "<h2>Knobli, Zink und Co.<span aria-hidden='true'>: </span>Erkältet?</h2>"
+        "<p>Was hilft, wenn die Nase läuft, und was ist nur ein Mythos der Werbung?</p>"
+        "<div aria-hidden='true'><p>Tmh Cxbtwqz yrf Rsqfavkbeltmz qeqhy hvdp Ahwbfg.</p></div>",
+        [
+            "Knobli, Zink und Co. Erkältet?",
+            "Was hilft, wenn die Nase läuft, und was ist nur ein Mythos der Werbung?",
+        ],
+    ),
+    "preformatted lines": (
+        "<pre><code>project v1\n└── rand v0.7\n    └── libc v0.2\n\n</code></pre>",
+        ["project v1\n└── rand v0.7\n    └── libc v0.2"],
+    ),
+    "syntax highlighting in code": (
+        "<pre><code>log(1);\n<span class='hljs-comment'>// Prints: 1</span>\n</code></pre>",
+        ["log(1);\n// Prints: 1"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KEPT))
+def test_article_parts_are_kept(kind: str) -> None:
+    inside, expected = KEPT[kind]
+    body = extract(article_page(inside=inside), None, now=NOW).body
+    assert paragraphs(body)[3:] == expected
 
 
 def test_header_footer_and_navigation_outside_article_are_not_body() -> None:
@@ -399,32 +430,12 @@ def test_text_without_paragraph_tags_is_found(layout: str) -> None:
     assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
 
 
-def test_permalink_headings_and_terms_are_not_link_text() -> None:
-    inside = (
-        "<h2 id='usage'><a href='#usage'>Usage</a></h2><p>Run it once a day from cron.</p>"
-        "<dl><dt id='opt-a'><a href='#opt-a'>--all</a></dt><dd>Fetch every source.</dd>"
-        "<dt id='opt-q'><a href='#opt-q'>--quiet</a></dt><dd>Print nothing.</dd></dl>"
+def test_links_to_other_pages_in_a_term_list_drop_the_list() -> None:
+    terms = (
+        "<dl><dt id='opt-a'><a href='/a'>--all</a></dt><dt id='opt-q'><a href='/q'>--quiet</a>"
+        "</dt></dl>"
     )
-    body = extract(article_page(inside=inside), None, now=NOW).body
-    assert paragraphs(body)[3:] == [
-        "Usage",
-        "Run it once a day from cron.",
-        "- --all\n- Fetch every source.\n- --quiet\n- Print nothing.",
-    ]
-    # a link to another page is still a link: a list of them is dropped
-    away = inside.replace("href='#opt-a'", "href='/a'").replace("href='#opt-q'", "href='/q'")
-    away = away.replace("<dd>Fetch every source.</dd>", "").replace("<dd>Print nothing.</dd>", "")
-    assert "--all" not in extract(article_page(inside=away), None, now=NOW).body
-
-
-def test_preformatted_text_keeps_its_lines() -> None:
-    pre = "<pre><code>project v1\n└── rand v0.7\n    └── libc v0.2\n\n</code></pre>"
-    body = extract(article_page(inside=pre), None, now=NOW).body
-    assert paragraphs(body)[3] == "project v1\n└── rand v0.7\n    └── libc v0.2"
-    # class names inside code are syntax highlighting, not boilerplate
-    pre = "<pre><code>log(1);\n<span class='hljs-comment'>// Prints: 1</span>\n</code></pre>"
-    body = extract(article_page(inside=pre), None, now=NOW).body
-    assert paragraphs(body)[3] == "log(1);\n// Prints: 1"
+    assert "--all" not in extract(article_page(inside=terms), None, now=NOW).body
 
 
 def test_page_of_short_lines_falls_back_to_its_text() -> None:
@@ -436,31 +447,6 @@ def test_page_of_short_lines_falls_back_to_its_text() -> None:
     article = extract(page, None, now=NOW)
     assert paragraphs(article.body) == ["Author: Ann Lee", "Macro XSLTCALL"]
     assert article.provenance["body"] == "generic:page"
-
-
-def test_data_table_gives_one_line_per_row() -> None:
-    table = (
-        "<table><thead><tr><th>County</th><th>2023 median</th><th>Change</th></tr></thead>"
-        "<tbody><tr><th>Bell</th><td>$297,000</td><td>+2.6%</td></tr>"
-        "<tr><th>Travis</th><td>$529,000</td><td>-6.4%</td></tr></tbody></table>"
-    )
-    body = extract(article_page(inside=table), None, now=NOW).body
-    assert paragraphs(body)[3] == (
-        "County | 2023 median | Change\nBell | $297,000 | +2.6%\nTravis | $529,000 | -6.4%"
-    )
-
-
-def test_hidden_elements_go_and_leave_the_words_apart() -> None:
-    inside = (
-        "<h2>Knobli, Zink und Co.<span aria-hidden='true'>: </span>Erkältet?</h2>"
-        "<p>Was hilft, wenn die Nase läuft, und was ist nur ein Mythos der Werbung?</p>"
-        "<div aria-hidden='true'><p>Tmh Cxbtwqz yrf Rsqfavkbeltmz qeqhy hvdp Ahwbfg.</p></div>"
-    )
-    body = extract(article_page(inside=inside), None, now=NOW).body
-    assert paragraphs(body)[3:] == [
-        "Knobli, Zink und Co. Erkältet?",
-        "Was hilft, wenn die Nase läuft, und was ist nur ein Mythos der Werbung?",
-    ]
 
 
 @pytest.mark.parametrize(
