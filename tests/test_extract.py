@@ -487,6 +487,21 @@ def test_a_page_wrapper_named_like_a_sidebar_buries_nothing() -> None:
     assert paragraphs(extract(page, None, now=NOW).body) == list(ARTICLE_PARAGRAPHS)
 
 
+def test_a_page_written_in_list_items_is_found() -> None:
+    items = "".join(f"<li>{p}</li>" for p in ARTICLE_PARAGRAPHS)
+    menu = "".join(
+        f"<li><a href='/docs/{i}'>Release notes for version {i}</a></li>" for i in range(9)
+    )
+    page = (
+        f"<html><body><aside><ul>{menu}</ul></aside><main><h1>Version 5.4</h1>"
+        f"<p>Released in February.</p><h2>Changes</h2><ul>{items}</ul>"
+        "<div class='admonition'><p>Looking for an older version? See the release archive.</p>"
+        "</div></main></body></html>"
+    )
+    body = extract(page, None, now=NOW).body
+    assert [f"- {p}" for p in ARTICLE_PARAGRAPHS] == body.split("\n\n")[2].split("\n")
+
+
 def test_page_without_content_records_an_error() -> None:
     article = extract("<html><body><nav><a href='/'>Home</a></nav></body></html>", None, now=NOW)
     assert article.body == ""

@@ -29,9 +29,10 @@ from .lead import find_lead
 __all__ = ["BodyResult", "find_body"]
 
 _MIN_PARAGRAPH = 25
-_PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockquote, body"
+_PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockquote, body, li"
 # Second look, when the first finds little: text in <span>s right in <div>s (Draft.js).
 _WITH_SPANS = f"{_PARAGRAPHS}, div > span"
+_PARAGRAPH_LIKE = frozenset({"p", "pre", "span", "li"})
 _BURY_LEVELS = 5  # a boilerplate box this close above a paragraph holds it
 _THIN_REGION = 400  # characters of paragraph text: below this the page gets a second look
 _SCORE_LEVELS = 5
@@ -175,8 +176,9 @@ def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache, selector: str) 
         if tag == "h1":
             h1s.append(para)
             continue
-        # a <span> right in a <div> is a paragraph there (Draft.js: <div><span>text</span>)
-        is_p = tag == "p" or tag == "pre" or tag == "span"
+        # a <span> right in a <div> is a paragraph there (Draft.js: <div><span>text</span>),
+        # and so is a list item written as a sentence (release notes, key points)
+        is_p = tag in _PARAGRAPH_LIKE
         text = para.text(deep=is_p)
         length = len(text)
         if length < _MIN_PARAGRAPH:
@@ -194,6 +196,8 @@ def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache, selector: str) 
             chain = chains[holder.mem_id] = _chain(holder, candidates, cache)
             _mark_buried(chain)
         good = not is_p or _paragraph_link_share(para, length) < 0.3
+        if tag == "li" and not good:
+            continue  # a menu or a list of links: no weight at all
         score = 1.0 + sum(text.count(c) for c in _COMMAS) + min(length / 100, 3.0)
         for level, cand in enumerate(chain):
             if level < _SCORE_LEVELS:
@@ -259,7 +263,8 @@ def _new_candidate(node: LexborNode, cache: ClassCache) -> _Candidate:
 
 def _best(candidates: dict[int, _Candidate], headline: LexborNode | None) -> _Candidate | None:
     """The best-scoring candidate; among close runners-up, the one nearest the headline."""
-    pool = [c for c in candidates.values() if not c.buried] or list(candidates.values())
+    pool = [c for c in candidates.values() if not (c.buried or c.boilerplate)]
+    pool = pool or list(candidates.values())
     ranked = sorted(pool, key=lambda c: c.score, reverse=True)[:_RANKED]
     for cand in ranked:
         cand.score *= 1.0 - link_density(cand.node)
