@@ -458,6 +458,15 @@ def test_an_entry_of_a_dated_news_list_is_not_the_dateline() -> None:
     assert found is not None and found.value.date().isoformat() == "2023-04-28"
 
 
+def test_a_post_submitted_on_a_forum_is_dated() -> None:
+    tagline = (
+        "<p class='tagline'>submitted <time datetime='2024-03-05T14:22:10+00:00'>1 year ago"
+        "</time> by someone</p>"
+    )
+    found = find(f"<div>{HEADLINE}{tagline}{PROSE}</div>")
+    assert found is not None and found.value == datetime(2024, 3, 5, 14, 22, 10, tzinfo=UTC)
+
+
 def test_received_and_accepted_stamps_are_not_published() -> None:
     body = (
         f"<article>{HEADLINE}<p>Received: <time datetime='2024-01-02'>2 Jan 2024</time> "

@@ -51,7 +51,7 @@ _PUBLISHED = re.compile(
 _OTHER = re.compile(  # dates that are on the page but are not its publication
     r"(?<![^\W\d_])(?:bis|until|till|expires?|verfügbar|available|gültig|valid|jusqu|hasta|fino|"
     r"geboren|born|né|died|gestorben|seit|since|depuis|desde|termin|event|veranstaltung|"
-    r"received|accepted|revised|submitted|eingereicht|angenommen|reçu|accepté|deadline|frist)"
+    r"received|accepted|revised|eingereicht|angenommen|reçu|accepté|deadline|frist)"
     r"(?![^\W\d_])",
     re.IGNORECASE,
 )
