@@ -467,6 +467,14 @@ def test_a_post_submitted_on_a_forum_is_dated() -> None:
     assert found is not None and found.value == datetime(2024, 3, 5, 14, 22, 10, tzinfo=UTC)
 
 
+def test_a_comment_right_under_the_headline_does_not_date_the_page() -> None:
+    comment = (
+        "<div class='comment-box'><span class='c-time'>on 14/05/2024 at 9:12 am</span>"
+        "<p>This is wickedness.</p></div>"
+    )
+    assert find(f"<div>{HEADLINE}{PROSE}{comment}</div>") is None
+
+
 def test_received_and_accepted_stamps_are_not_published() -> None:
     body = (
         f"<article>{HEADLINE}<p>Received: <time datetime='2024-01-02'>2 Jan 2024</time> "

@@ -33,6 +33,9 @@ _FOOTER_NAME = re.compile(r"(?:^|\s)(?:(?:site|page|global|main)[-_]?)?footer(?:
 _LIST_DAYS = 3  # this many different days in one repeated markup shape make a list
 _SENTENCE_WORDS = 12
 _ENTRY_WORDS = 10  # besides the date's own element: a byline in the item is shorter
+_COMMENT_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:comments?|kommentare?|talkbacks?|disqus|replies)(?:$|[\s_-])", re.IGNORECASE
+)
 _HINT_CLASS = re.compile(r"date|time|publi|posted|dateline|byline|meta|info|stamp", re.I)
 _UPDATED = re.compile(
     r"updated|update|modified|edited|aktualisiert|geändert|mis à jour|maj\b|modifié|actualizado|"
@@ -201,8 +204,8 @@ def _placement(node: LexborNode, ctx: PageContext) -> float | None:
             return (1.5 if level <= ctx.scope else -1.0) - (1.0 if soft else 0.0)
         if current.tag == "a" and current is not node and not _links_here(current, ctx):
             return None  # a date inside a link to another page belongs to that page
-        if _in_other_article(current, ctx):
-            return None
+        if _in_other_article(current, ctx) or _in_comments(current):
+            return None  # a comment's date is never the article's, however near
         soft = soft or _excluded(current)
         current = current.parent
     return None if soft else -1.0 if ctx.anchor is not None else 0.0
@@ -218,6 +221,11 @@ def _links_here(link: LexborNode, ctx: PageContext) -> bool:
 
 def _in_other_article(node: LexborNode, ctx: PageContext) -> bool:
     return node.tag == "article" and ctx.many_articles and ctx.anchor is not None
+
+
+def _in_comments(node: LexborNode) -> bool:
+    names = _names(node)
+    return bool(names.strip()) and bool(_COMMENT_CLASS.search(names))
 
 
 def _excluded(node: LexborNode) -> bool:
