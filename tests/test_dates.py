@@ -475,6 +475,11 @@ def test_a_comment_right_under_the_headline_does_not_date_the_page() -> None:
     assert find(f"<div>{HEADLINE}{PROSE}{comment}</div>") is None
 
 
+@pytest.mark.parametrize("run", ["15 marzo – 28 luglio 2024", "Dal 15 marzo al 28 luglio 2024"])
+def test_the_end_of_a_run_of_days_is_an_event_not_a_dateline(run: str) -> None:
+    assert find(f"<div>{HEADLINE}<p class='date'>{run}</p>{PROSE}</div>") is None
+
+
 def test_received_and_accepted_stamps_are_not_published() -> None:
     body = (
         f"<article>{HEADLINE}<p>Received: <time datetime='2024-01-02'>2 Jan 2024</time> "

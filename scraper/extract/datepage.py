@@ -33,6 +33,10 @@ _FOOTER_NAME = re.compile(r"(?:^|\s)(?:(?:site|page|global|main)[-_]?)?footer(?:
 _LIST_DAYS = 3  # this many different days in one repeated markup shape make a list
 _SENTENCE_WORDS = 12
 _ENTRY_WORDS = 10  # besides the date's own element: a byline in the item is shorter
+_RANGE_START = re.compile(
+    r"\d{1,2}\.?\s*(?:[^\W\d_]+\.?\s*)?(?:[–—-]|\b(?:al|to|bis|until|till|au|hasta|tot|do|до)\b)\s*$",
+    re.IGNORECASE,
+)
 _COMMENT_CLASS = re.compile(
     r"(?:^|[\s_-])(?:comments?|kommentare?|talkbacks?|disqus|replies)(?:$|[\s_-])", re.IGNORECASE
 )
@@ -398,8 +402,11 @@ def _text_candidate(
         return None  # "14 Sep 2023 Invited talk at…": one entry of a dated list
     if hit.relative and not (near and distance <= 40 and place > 0):
         return None  # "vor 3 Stunden" is only trusted right at the headline
+    text_before = (node.text_content or "")[: hit.start]
+    if _RANGE_START.search(text_before):
+        return None  # "15 marzo – 28 luglio 2024": the end of a run of days, an event's
     # Only the words before the date label it: "Published 2 May, updated 4 May".
-    label = f"{_before(node)} {norm((node.text_content or '')[: hit.start])}"
+    label = f"{_before(node)} {norm(text_before)}"
     kind = _kind(_names(parent), label)
     if kind == "other":
         return None  # "available until", "born on", "accepted": a date, but not this page's
