@@ -192,6 +192,9 @@ class BlockWalker:
 
 def _pieces(parts: list[str], linked: list[int]) -> Iterator[tuple[str, int]]:
     """The paragraphs of one run of inline content: ``<br><br>`` splits it; text, link chars."""
+    if BR_MARK not in parts:  # the common case: one paragraph
+        yield from _piece(parts, sum(linked))
+        return
     texts: list[str] = []
     links = 0
     breaks = 0
@@ -236,8 +239,9 @@ def _is_permalink(link: LexborNode) -> bool:
 
 
 def _piece(texts: list[str], links: int) -> Iterator[tuple[str, int]]:
-    # a removed element leaves a space, which must not stand before a comma or full stop
-    text = _SPACE_BEFORE_STOP.sub(r"\1", " ".join("".join(texts).split()))
+    text = " ".join("".join(texts).split())
+    if " ," in text or " ." in text:  # a removed element left a space before a stop
+        text = _SPACE_BEFORE_STOP.sub(r"\1", text)
     if text:
         yield text, links
 

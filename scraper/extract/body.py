@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -45,7 +46,7 @@ _NEUTRAL_TEXT = 200  # a step that adds less text than this never stops the clim
 _MASS_SHARE = 0.5  # ... else at least this share of the added text must be paragraphs
 _BLOCKED = 1 << 30  # "added text" of a step that would take in another article
 _MIN_KEPT = 0.3  # output shorter than this share of the region's paragraph text is suspect
-_COMMAS = (",", "،", "、", "，", "؛")
+_COMMAS = re.compile("[,،、，؛]")
 _TAG_WEIGHT = {
     "article": 10,
     "main": 5,
@@ -80,6 +81,12 @@ class _Candidate:
     boilerplate: bool = False  # its class/id names a non-content box
     mass: int = 0  # characters of good paragraph text inside
     buried: bool = False  # it sits in a comment or related box: never the article
+    _h1: bool | None = None
+
+    def holds_h1(self) -> bool:
+        if self._h1 is None:
+            self._h1 = self.node.css_first("h1") is not None
+        return self._h1
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,7 @@ def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache, selector: str) 
         good = not is_p or _paragraph_link_share(para, length) < 0.3
         if tag == "li" and not good:
             continue  # a menu or a list of links: no weight at all
-        score = 1.0 + sum(text.count(c) for c in _COMMAS) + min(length / 100, 3.0)
+        score = 1.0 + len(_COMMAS.findall(text)) + min(length / 100, 3.0)
         for level, cand in enumerate(chain):
             if level < _SCORE_LEVELS:
                 cand.score += score / _DECAY[level]
@@ -240,7 +247,7 @@ def _mark_buried(chain: list[_Candidate]) -> None:
     A page-wide wrapper named "with-sidebar" holds the headline and buries nothing.
     """
     for level, cand in enumerate(chain[:_BURY_LEVELS]):
-        if cand.boilerplate and cand.node.css_first("h1") is None:
+        if cand.boilerplate and not cand.holds_h1():
             for below in chain[:level]:
                 below.buried = True
             return

@@ -47,6 +47,9 @@ _BOX_TAGS = frozenset({"div", "section", "aside"})
 _BOX_HEADINGS = frozenset({"h2", "h3", "h4", "h5"})
 _HEADING_LOOKAHEAD = 3
 _MAX_BOX_HEADING = 40
+_BLOCK_JUNK = frozenset(
+    "script style noscript template iframe video nav footer aside figure form".split()
+)
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt"})
 _FORM_KEEP_CHARS = 2000  # a <form> that wraps this much text is a page wrapper (ASP.NET)
 
@@ -143,6 +146,7 @@ class ClassCache:
     def __init__(self) -> None:
         self._boiler: dict[str, bool] = {}
         self._weight: dict[str, int] = {}
+        self._boxes: dict[int, bool] = {}  # mem_id -> headed by "Comments"
 
     def boilerplate(self, attrs: Mapping[str, str | None]) -> bool:
         key = _class_key(attrs)
@@ -157,7 +161,13 @@ class ClassCache:
         """:meth:`boilerplate` by class/id, or a box whose own heading names comments."""
         if self.boilerplate(node.attributes):
             return True
-        return node.tag in _BOX_TAGS and _comments_heading(node)
+        if node.tag not in _BOX_TAGS:
+            return False
+        key = node.mem_id
+        hit = self._boxes.get(key)
+        if hit is None:
+            hit = self._boxes[key] = _comments_heading(node)
+        return hit
 
     def weight(self, attrs: Mapping[str, str | None]) -> int:
         key = _class_key(attrs)
@@ -196,7 +206,15 @@ def prune_tree(tree: LexborHTMLParser) -> None:
         if node.tag == "button" and _in_heading(node):
             node.unwrap()  # an accordion's question: <h3><button>How do I…?</button></h3>
         elif node.tag != "form" or len(node.text(deep=True)) < _FORM_KEEP_CHARS:
-            node.replace_with(" ")
+            _remove(node)
+
+
+def _remove(node: LexborNode) -> None:
+    """Remove ``node``; an inline one leaves a space behind, so the words around stay apart."""
+    if node.tag in _BLOCK_JUNK:
+        node.remove()
+    else:
+        node.replace_with(" ")
 
 
 def _in_heading(node: LexborNode) -> bool:
