@@ -30,9 +30,10 @@ from .lead import find_lead
 __all__ = ["BodyResult", "find_body"]
 
 _MIN_PARAGRAPH = 25
-_PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockquote, body, li"
-# Second look, when the first finds little: text in <span>s right in <div>s (Draft.js).
-_WITH_SPANS = f"{_PARAGRAPHS}, div > span"
+_PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockquote, body"
+# Second look, when the first finds little: text in <span>s right in <div>s (Draft.js)
+# and list items written as sentences (release notes, key points).
+_WITH_SPANS = f"{_PARAGRAPHS}, div > span, li"
 _PARAGRAPH_LIKE = frozenset({"p", "pre", "span", "li"})
 _BURY_LEVELS = 5  # a boilerplate box this close above a paragraph holds it
 _THIN_REGION = 400  # characters of paragraph text: below this the page gets a second look
@@ -265,7 +266,7 @@ def _new_candidate(node: LexborNode, cache: ClassCache) -> _Candidate:
     weight = _TAG_WEIGHT.get(node.tag or "", 0) + cache.weight(attrs)
     if attrs.get("itemprop") == "articleBody":
         weight += 30
-    return _Candidate(node, float(weight), cache.boilerplate_node(node))
+    return _Candidate(node, float(weight), cache.boilerplate_node(node, attrs))
 
 
 def _best(candidates: dict[int, _Candidate], headline: LexborNode | None) -> _Candidate | None:

@@ -157,9 +157,11 @@ class ClassCache:
             hit = self._boiler[key] = is_boilerplate_name(key)
         return hit
 
-    def boilerplate_node(self, node: LexborNode) -> bool:
+    def boilerplate_node(
+        self, node: LexborNode, attrs: Mapping[str, str | None] | None = None
+    ) -> bool:
         """:meth:`boilerplate` by class/id, or a box whose own heading names comments."""
-        if self.boilerplate(node.attributes):
+        if self.boilerplate(node.attributes if attrs is None else attrs):
             return True
         if node.tag not in _BOX_TAGS:
             return False

@@ -208,9 +208,10 @@ def _placement(node: LexborNode, ctx: PageContext) -> float | None:
             return (1.5 if level <= ctx.scope else -1.0) - (1.0 if soft else 0.0)
         if current.tag == "a" and current is not node and not _links_here(current, ctx):
             return None  # a date inside a link to another page belongs to that page
-        if _in_other_article(current, ctx) or _in_comments(current):
+        names = _names(current)
+        if _in_other_article(current, ctx) or _COMMENT_CLASS.search(names):
             return None  # a comment's date is never the article's, however near
-        soft = soft or _excluded(current)
+        soft = soft or _excluded(current, names)
         current = current.parent
     return None if soft else -1.0 if ctx.anchor is not None else 0.0
 
@@ -227,15 +228,9 @@ def _in_other_article(node: LexborNode, ctx: PageContext) -> bool:
     return node.tag == "article" and ctx.many_articles and ctx.anchor is not None
 
 
-def _in_comments(node: LexborNode) -> bool:
-    names = _names(node)
-    return bool(names.strip()) and bool(_COMMENT_CLASS.search(names))
-
-
-def _excluded(node: LexborNode) -> bool:
+def _excluded(node: LexborNode, names: str) -> bool:
     if node.tag in _EXCLUDED_TAGS or (node.tag == "li" and _long_link(node)):
         return True
-    names = _names(node)
     if _page_footer(node, names):
         return True
     return bool(names.strip()) and bool(_EXCLUDED_CLASS.search(names))
@@ -314,7 +309,8 @@ def _before(node: LexborNode) -> str:
 
 
 def _names(node: LexborNode) -> str:
-    return f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+    attrs = node.attributes
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
 
 
 def _kind(names: str, label: str) -> str | None:
