@@ -502,6 +502,19 @@ def test_a_page_written_in_list_items_is_found() -> None:
     assert [f"- {p}" for p in ARTICLE_PARAGRAPHS] == body.split("\n\n")[2].split("\n")
 
 
+def test_wordpress_taxonomy_classes_are_not_boilerplate() -> None:
+    post = "post-12 post type-post status-publish hentry category-newsletter tag-social-media"
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE_PARAGRAPHS)
+    page = (
+        f"<html><body><div id='page'><article class='{post}'><h1>Budget passed</h1>{paras}"
+        "</article><div class='comments-area'><p>A reader comment with a long sentence of "
+        "its own.</p></div></div></body></html>"
+    )
+    article = extract(page, None, now=NOW)
+    assert paragraphs(article.body) == list(ARTICLE_PARAGRAPHS)
+    assert article.provenance["body"] == "generic:article.post-12"  # not its wrapper
+
+
 def test_page_without_content_records_an_error() -> None:
     article = extract("<html><body><nav><a href='/'>Home</a></nav></body></html>", None, now=NOW)
     assert article.body == ""

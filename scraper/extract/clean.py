@@ -47,6 +47,8 @@ _BOX_TAGS = frozenset({"div", "section", "aside"})
 _BOX_HEADINGS = frozenset({"h2", "h3", "h4", "h5"})
 _HEADING_LOOKAHEAD = 3
 _MAX_BOX_HEADING = 40
+# The classes WordPress derives from a post's taxonomy say nothing about the layout.
+_TAXONOMY = re.compile(r"(?:^|\s)(?:category|tag|format|post_format)-\S+")
 _BLOCK_JUNK = frozenset(
     "script style noscript template iframe video nav footer aside figure form".split()
 )
@@ -194,6 +196,8 @@ def _comments_heading(node: LexborNode) -> bool:
 
 def _class_key(attrs: Mapping[str, str | None]) -> str:
     cls = attrs.get("class") or ""
+    if "hentry" in cls or "status-publish" in cls:
+        cls = _TAXONOMY.sub("", cls)  # WordPress names the post's tags: "tag-social-media"
     ident = attrs.get("id") or ""
     return f"{cls} {ident}".strip() if ident else cls
 
