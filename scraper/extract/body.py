@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .blocks import INLINE, BlockWalker, render
+from .blocks import BlockWalker, render
 from .clean import ClassCache
 from .filters import drop_furniture, text_key
 from .ldbody import ld_fallback, ld_filter
@@ -216,16 +216,6 @@ def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache, selector: str) 
                 else:
                     cand.mass += length
     return _Scan(candidates, h1s)
-
-
-def _inline_only(node: LexborNode) -> bool:
-    """Whether ``node`` has children and all of them are inline (text, spans, links)."""
-    children = 0
-    for child in node.iter():
-        if child.tag not in INLINE and child.tag != "br":
-            return False
-        children += 1
-    return children > 0
 
 
 def _chain(
