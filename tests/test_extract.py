@@ -485,6 +485,15 @@ def test_paragraphs_set_as_spans_in_divs_are_found() -> None:
 def test_a_page_wrapper_named_like_a_sidebar_buries_nothing() -> None:
     page = article_page().replace("<main>", "<main class='layout-with-sidebar'>")
     assert paragraphs(extract(page, None, now=NOW).body) == list(ARTICLE_PARAGRAPHS)
+    # nor when the headline sits outside it
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE_PARAGRAPHS)
+    page = (
+        "<html><body><header><h1>Council approves budget</h1></header>"
+        f"<div class='content-with-sidebar'><div class='story'>{paras}</div></div>"
+        "<div class='teaser'><p>Another story, told at length in one long sentence here.</p>"
+        "</div></body></html>"
+    )
+    assert paragraphs(extract(page, None, now=NOW).body) == list(ARTICLE_PARAGRAPHS)
 
 
 def test_a_page_written_in_list_items_is_found() -> None:

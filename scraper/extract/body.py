@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .blocks import BlockWalker, render
-from .clean import ClassCache
+from .clean import ClassCache, is_boilerplate_name
 from .filters import drop_furniture, text_key
 from .ldbody import ld_fallback, ld_filter
 from .lead import find_lead
@@ -36,6 +36,11 @@ _PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockq
 _WITH_SPANS = f"{_PARAGRAPHS}, div > span, li"
 _PARAGRAPH_LIKE = frozenset({"p", "pre", "span", "li"})
 _BURY_LEVELS = 5  # a boilerplate box this close above a paragraph holds it
+_BURYING = re.compile(
+    r"comment|talkback|disqus|repl(?:y|ies)|related|recommend|teaser|outbrain|taboola|"
+    r"most-?read|trending|kommentar|leserbrief",
+    re.IGNORECASE,
+)
 _THIN_REGION = 400  # characters of paragraph text: below this the page gets a second look
 _SCORE_LEVELS = 5
 _DECAY = (1.0, 2.0, 6.0, 9.0, 12.0)  # readability: parent, grandparent, then level * 3
@@ -233,15 +238,23 @@ def _chain(
 
 
 def _mark_buried(chain: list[_Candidate]) -> None:
-    """Mark the candidates below a near boilerplate box (one holding no <h1>) as buried.
+    """Mark the candidates below a near comment or teaser box (holding no <h1>) as buried.
 
-    A page-wide wrapper named "with-sidebar" holds the headline and buries nothing.
+    Only readers' and other stories' boxes bury: a layout wrapper named "with-sidebar"
+    may well hold the article's text.
     """
     for level, cand in enumerate(chain[:_BURY_LEVELS]):
-        if cand.boilerplate and not cand.holds_h1():
+        if cand.boilerplate and _burying(cand.node) and not cand.holds_h1():
             for below in chain[:level]:
                 below.buried = True
             return
+
+
+def _burying(node: LexborNode) -> bool:
+    """A comment or teaser box by its names, or one known by its "Comments" heading."""
+    attrs = node.attributes
+    names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    return bool(_BURYING.search(names)) or not is_boilerplate_name(names)
 
 
 def _paragraph_link_share(para: LexborNode, length: int) -> float:
