@@ -2,7 +2,9 @@
 
 1. Paragraph-like nodes (``<p>``, ``<pre>``, and elements holding long direct text) are
    scored by length and punctuation; each score flows to the node's ancestors with decay
-   (after readability), and their length ("mass") to ancestors up to 12 levels.
+   (after readability), and their length ("mass") to ancestors up to 12 levels.  When
+   that finds little, a second look also counts ``<span>``s right in ``<div>``s and list
+   items.  Nothing inside a comment or teaser box, and no boilerplate box, can win.
 2. Candidates get a bonus for content-like class names and semantic tags (``<article>``,
    ``[itemprop=articleBody]``, ``<main>``) and are scaled by their link density.  Among
    the close runners-up, the one nearest the page's headline wins (a second article
@@ -182,7 +184,7 @@ class _Scan:
 
 def _score_paragraphs(tree: LexborHTMLParser, cache: ClassCache, selector: str) -> _Scan:
     candidates: dict[int, _Candidate] = {}
-    chains: dict[int, list[_Candidate]] = {}  # parent mem_id -> its ancestors' candidates
+    chains: dict[int, list[_Candidate]] = {}  # holder mem_id -> its ancestors' candidates
     h1s: list[LexborNode] = []
     for para in tree.css(selector):
         tag = para.tag
