@@ -366,10 +366,11 @@ def _without_date_lists(
     An archive list, a table column of dates or a run of comments repeats one markup
     shape; the article's dateline is one of a kind (or repeats the same day).
     """
+    shapes = [_shape(node) for node, _, _, _ in hits]
     days: dict[tuple[str, ...], set[date]] = {}
-    for node, hit, _, _ in hits:
-        days.setdefault(_shape(node), set()).add(hit.value.date())
-    return [h for h in hits if len(days[_shape(h[0])]) < _LIST_DAYS]
+    for shape, (_, hit, _, _) in zip(shapes, hits, strict=True):
+        days.setdefault(shape, set()).add(hit.value.date())
+    return [h for shape, h in zip(shapes, hits, strict=True) if len(days[shape]) < _LIST_DAYS]
 
 
 def _shape(node: LexborNode) -> tuple[str, ...]:
