@@ -17,45 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .models import SiteRules
+from .schedules import Schedule
 
 DEFAULT_USER_AGENT = "newsscraper/0.1 (+https://example.invalid/newsscraper; polite news crawler)"
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When the scheduler runs a source: a 5-field cron expression or a fixed interval."""
-
-    kind: str  # "cron" or "interval"
-    cron: str | None = None
-    seconds: float | None = None
-    text: str = ""
-
-    @classmethod
-    def parse(cls, text: str) -> Schedule:
-        """Parse ``"*/15 * * * *"`` or ``"every 10m"``; raise ``ValueError`` if neither."""
-        value = text.strip()
-        match = re.fullmatch(r"every\s+(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?", value, re.IGNORECASE)
-        if match:
-            number = float(match.group(1))
-            unit = (match.group(2) or "s").lower()[0]
-            seconds = number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-            if seconds < 1:
-                raise ValueError(f"interval {text!r} is shorter than one second")
-            return cls(kind="interval", seconds=seconds, text=value)
-        fields = value.split()
-        if len(fields) != 5:
-            raise ValueError(
-                f"{text!r} is neither a 5-field cron expression nor an interval like 'every 10m'"
-            )
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger.from_crontab(value, timezone="UTC")
-        except ValueError as exc:
-            raise ValueError(f"invalid cron expression {text!r}: {exc}") from None
-        return cls(kind="cron", cron=value, text=value)
 
 
 @dataclass(frozen=True)

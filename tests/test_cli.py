@@ -14,7 +14,7 @@ from helpers import article_html, listing_html, run_cli, slow_site, write_config
 
 import scraper
 from scraper.cli import cli
-from scraper.lock import RunLock
+from scraper.run.lock import RunLock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -138,7 +138,7 @@ def test_extract_from_python_returns_typed_article() -> None:
 
 def test_every_command_is_thin_documented_and_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    tree = ast.parse((ROOT / "scraper" / "cli.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "scraper" / "cli" / "__init__.py").read_text(encoding="utf-8"))
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     for name, command in cli.commands.items():
         assert command.help, f"command {name} has no help text"

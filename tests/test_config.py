@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scraper.config import Schedule, load_config, parse_config
+from scraper.config import load_config, parse_config
 from scraper.errors import ConfigError
+from scraper.schedules import Schedule
 
 GOOD = """
 [fetch]

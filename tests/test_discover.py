@@ -15,7 +15,7 @@ from scraper.discover import (
     parse_listing,
     parse_sitemap,
 )
-from scraper.discover.rules import non_article, path_family, title_strength
+from scraper.discover.linkrules import non_article, path_family, title_strength
 from scraper.errors import ExtractError
 from scraper.urls import normalize_url
 

@@ -46,7 +46,8 @@ from scraper.errors import (
     TooManyRedirects,
 )
 from scraper.fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchEvent
-from scraper.http_decode import BodyReader, looks_like_markup, parse_retry_after
+from scraper.fetch.body import BodyReader
+from scraper.fetch.headers import looks_like_markup, parse_retry_after
 from scraper.models import Page, Validators
 
 UA = "testbot/1.0 (+http://127.0.0.1/bot)"
@@ -630,7 +631,7 @@ def test_unreachable_robots_falls_back_to_the_copy_of_an_earlier_run(
 def test_fetchers_on_two_threads_share_one_host_spacing(fault_server: FaultServer) -> None:
     import threading
 
-    from scraper.robots import HostSpacing
+    from scraper.fetch import HostSpacing
 
     spacing, delay = HostSpacing(), 0.15
     starts: list[float] = []

@@ -14,7 +14,8 @@ from sqlite_utils import Database
 
 from scraper.cli import cli
 from scraper.config import Source, parse_config
-from scraper.health import (
+from scraper.models import SiteRules
+from scraper.run.health import (
     ArticleSample,
     Thresholds,
     article_health,
@@ -24,12 +25,11 @@ from scraper.health import (
     judge,
     source_health,
 )
-from scraper.models import SiteRules
-from scraper.pipeline import RunOptions, run
-from scraper.source_runs import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
+from scraper.run.pipeline import RunOptions, run
+from scraper.schedules import schedule_period
 from scraper.store import Store
-from scraper.store_schema import MIGRATIONS, SCHEMA_VERSION
-from scraper.triggers import schedule_period
+from scraper.store.records import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
+from scraper.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 HOUR = 3600.0

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scraper.errors import EXIT_LOCKED, LockHeld
-from scraper.lock import RunLock
+from scraper.run.lock import RunLock
 
 
 def test_second_holder_is_refused_then_admitted(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_wait_polls_until_deadline_with_injected_clock(tmp_path: Path) -> None:
 def test_lock_of_a_killed_holder_is_free(tmp_path: Path) -> None:
     db = tmp_path / "news.db"
     code = (
-        "import sys, time; from scraper.lock import RunLock\n"
+        "import sys, time; from scraper.run.lock import RunLock\n"
         f"l = RunLock({str(db)!r}); l.acquire(); print('locked', flush=True); time.sleep(60)\n"
     )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

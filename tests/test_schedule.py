@@ -22,11 +22,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from faultserver import FaultServer, hold, ok, status
 from newssite import config_toml, listing_page, publish, source_toml
 
-from scraper.config import Config, Schedule, load_config, parse_config
+from scraper.config import Config, load_config, parse_config
 from scraper.errors import ConfigError, LockHeld
-from scraper.lock import RunLock
-from scraper.pipeline import RunOptions, run
-from scraper.schedule import (
+from scraper.run.lock import RunLock
+from scraper.run.pipeline import RunOptions, run
+from scraper.run.scheduler import (
     Controls,
     Daemon,
     DaemonOptions,
@@ -36,9 +36,9 @@ from scraper.schedule import (
     plan_jobs,
     serve,
 )
-from scraper.source_runs import recent_source_runs
+from scraper.schedules import Schedule, cron_trigger, cron_weekdays
 from scraper.store import Store
-from scraper.triggers import cron_trigger, cron_weekdays
+from scraper.store.records import recent_source_runs
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)  # a Wednesday
 NEVER = "0 0 1 1 *"  # a cron schedule that does not fire during a test

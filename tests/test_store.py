@@ -17,10 +17,10 @@ import pytest
 from sqlite_utils import Database
 
 from scraper.errors import StoreError
-from scraper.fingerprint import SAME_TEXT, Fingerprint, Profile, resemblance
 from scraper.models import Article
 from scraper.store import FetchRecord, SaveResult, Store, body_hash
-from scraper.store_schema import MIGRATIONS, SCHEMA_VERSION
+from scraper.store.fingerprint import SAME_TEXT, Fingerprint, Profile, resemblance
+from scraper.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 CEST = timezone(timedelta(hours=2))
@@ -601,7 +601,7 @@ def test_interrupted_migration_leaves_version_2_intact(
         if len(calls) == 2:
             raise KeyboardInterrupt  # stands in for a kill mid-backfill
 
-    monkeypatch.setattr("scraper.store_schema.set_band_keys", crash)
+    monkeypatch.setattr("scraper.store.schema.set_band_keys", crash)
     with pytest.raises(KeyboardInterrupt):
         Store(path)
     monkeypatch.undo()

@@ -23,7 +23,7 @@ from defusedxml.ElementTree import fromstring
 from ..errors import ExtractError
 from ..models import Listing, ListingItem
 from ..urls import host_of, normalize_url, same_site
-from .rules import DateReader, LinkRules, clean_text, looks_like_article, merge, resolve
+from .linkrules import DateReader, LinkRules, clean_text, looks_like_article, merge, resolve
 
 MAX_XML_BYTES = 50_000_000  # the sitemap protocol's limit for one uncompressed file
 

@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Listing, ListingItem
 from ..urls import host_of, normalize_url, same_site
-from .rules import (
+from .linkrules import (
     DateReader,
     LinkRules,
     clean_text,

@@ -1,6 +1,25 @@
-"""Generic article extraction: bytes or text of a page in, an ``Article`` out."""
+"""Generic article extraction: bytes or text of a page in, an ``Article`` out.
 
-from .article import extract
-from .decode import decode_html
+``extract`` and ``decode_html`` are imported on first use, so that importing a
+package that merely sits beside this one stays quick.
+"""
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {"extract": "article", "decode_html": "decode"}
 __all__ = ["decode_html", "extract"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
+
+if TYPE_CHECKING:
+    from .article import extract
+    from .decode import decode_html

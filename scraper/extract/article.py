@@ -29,7 +29,7 @@ from .dates import find_published
 from .decode import decode_html, utf8_payload
 from .embedded import embedded_article_html
 from .metadata import PageMeta, clean_text, read_metadata
-from .rules import RuleMiss, remove_excluded, rule_body, rule_published, rule_title
+from .siterules import RuleMiss, remove_excluded, rule_body, rule_published, rule_title
 from .title import choose_title, signals_from
 
 __all__ = ["extract"]

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
-from .models import Article
-from .report import ArticleEvent, RunReport
+from ..models import Article
+from ..run.report import ArticleEvent, RunReport
 
 
 def table(

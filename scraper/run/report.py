@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
-from .source_runs import SourceRun
+from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
+from ..store.records import SourceRun
 
 MAX_ERRORS_KEPT = 5
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "fresh", "skipped", "failed")

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from .config import Source
-from .errors import FetchError, NotHTML, RobotsDisallowed
-from .models import Page
-from .store import FetchRecord, Store
+from ..config import Source
+from ..errors import FetchError, NotHTML, RobotsDisallowed
+from ..models import Page
+from ..store import FetchRecord, Store
 
 log = logging.getLogger("scraper")
 

@@ -19,8 +19,8 @@ from urllib.parse import urldefrag, urlsplit
 
 import httpx
 
-from .config import FetchSettings
-from .errors import (
+from ..config import FetchSettings
+from ..errors import (
     ConnectionFailed,
     FetchError,
     FetchTimeout,
@@ -30,9 +30,9 @@ from .errors import (
     RobotsDisallowed,
     TooManyRedirects,
 )
-from .http_decode import (
-    ACCEPT_ENCODING,
-    BodyReader,
+from ..models import Page, Validators
+from .body import ACCEPT_ENCODING, BodyReader
+from .headers import (
     check_content_length,
     looks_like_markup,
     media_type,
@@ -40,11 +40,9 @@ from .http_decode import (
     redirect_location,
     request_headers,
 )
-from .models import Page, Validators
+from .politeness import HostSpacing, Politeness
 from .robots import (
     ROBOTS_MAX_BYTES,
-    HostSpacing,
-    Politeness,
     RobotsCache,
     RobotsMemory,
     RobotsRules,
@@ -53,7 +51,7 @@ from .robots import (
     rules_for_status,
 )
 
-__all__ = ["FEED_TYPES", "HTML_TYPES", "ROBOTS_TYPES", "FetchEvent", "Fetcher"]
+__all__ = ["FEED_TYPES", "HTML_TYPES", "ROBOTS_TYPES", "SITEMAP_TYPES", "FetchEvent", "Fetcher"]
 
 HTML_TYPES: tuple[str, ...] = ("text/html", "application/xhtml+xml")
 FEED_TYPES: tuple[str, ...] = (
@@ -63,6 +61,8 @@ FEED_TYPES: tuple[str, ...] = (
     "application/xml",
     "text/xml",
 )
+# sitemap.xml.gz files come as gzip documents; the sitemap parser unpacks them under a cap
+SITEMAP_TYPES: tuple[str, ...] = (*FEED_TYPES, "application/gzip", "application/x-gzip")
 ROBOTS_TYPES: tuple[str, ...] = ("text/plain",)
 
 RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
@@ -104,7 +104,7 @@ class Fetcher:
     """Fetches pages politely; use as ``async with Fetcher(settings) as fetcher``.
 
     One fetcher belongs to one event loop. Hosts without :meth:`set_host_policy` get
-    ``robots.DEFAULT_HOST_DELAY`` and ``robots.DEFAULT_HOST_CONCURRENCY``.
+    ``politeness.DEFAULT_HOST_DELAY`` and ``politeness.DEFAULT_HOST_CONCURRENCY``.
     """
 
     def __init__(

@@ -12,10 +12,12 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .store import Store
-from .store_schema import iso_utc, to_json, translate_errors, write_transaction
+from .schema import iso_utc, to_json, translate_errors, write_transaction
+
+if TYPE_CHECKING:
+    from .sqlite import Store
 
 __all__ = [
     "ATTEMPTS",

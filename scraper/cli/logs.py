@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from .fetch import FetchEvent
+from ..fetch import FetchEvent
 
 _FIELDS = ("source", "url", "status", "elapsed_ms", "attempt", "outcome", "kind")
 

@@ -43,16 +43,15 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from .config import Config, Schedule, load_config
-from .errors import ConfigError, ScraperError
-from .fetch import FetchEvent
+from ..config import Config, load_config
+from ..errors import ConfigError, ScraperError
+from ..fetch import FetchEvent, HostSpacing
+from ..schedules import Schedule, make_trigger, schedule_period
+from ..store import Store
+from ..store.records import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
 from .health import Thresholds, backoff_until
 from .lock import RunLock
 from .pipeline import RunOptions, crawl
-from .robots import HostSpacing
-from .source_runs import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
-from .store import Store
-from .triggers import make_trigger, schedule_period
 
 __all__ = [
     "Controls",

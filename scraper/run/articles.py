@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from .config import Source
-from .discover import LinkRules, parse_listing
-from .models import Article, ListingItem, Page
-from .urls import host_of, normalize_url, same_site
+from ..config import Source
+from ..discover import LinkRules, parse_listing
+from ..models import Article, ListingItem, Page
+from ..urls import host_of, normalize_url, same_site
 
 
 def link_rules(source: Source) -> LinkRules:

@@ -18,10 +18,10 @@ from typing import Any, Self
 from sqlite_utils import Database
 from sqlite_utils.db import Table
 
-from scraper.errors import StoreError
-from scraper.fingerprint import Fingerprint
-from scraper.models import Article
-from scraper.store_schema import (
+from ..errors import StoreError
+from ..models import Article
+from .fingerprint import Fingerprint
+from .schema import (
     FETCH_KINDS,
     FETCH_OUTCOMES,
     RUN_STATUSES,

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from scraper.errors import StoreError
-from scraper.fingerprint import Fingerprint, Profile, resemblance, same_text
-from scraper.models import Article
+from ..errors import StoreError
+from ..models import Article
+from .fingerprint import Fingerprint, Profile, resemblance, same_text
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 30.0

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from .errors import LockHeld
+from ..errors import LockHeld
 
 
 class RunLock:

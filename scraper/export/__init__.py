@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import ConfigError
-from .store import Store
-from .store_schema import decode_row, translate_errors
+from ..errors import ConfigError
+from ..store import Store
+from ..store.schema import decode_row, translate_errors
 
 FORMATS = ("jsonl", "csv")
 COLUMNS = (

@@ -1,4 +1,7 @@
-"""A source's ``schedule`` as an APScheduler 3.x trigger, read the way crontab reads it.
+"""A source's ``schedule``: parsed, validated and turned into an APScheduler 3.x trigger.
+
+Validation builds the trigger itself, so whatever loads from the config also runs.
+The cron form is read the way crontab reads it.
 
 APScheduler 3's cron trigger differs from crontab(5) in two ways this module corrects:
 its weekday numbers start at Monday (crontab: 0 and 7 are Sunday), so day-of-week
@@ -9,6 +12,8 @@ are restricted, crontab runs on days matching *either*, so that case becomes an
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -17,11 +22,42 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .config import Schedule
-
-__all__ = ["cron_trigger", "cron_weekdays", "make_trigger", "schedule_period"]
+__all__ = ["Schedule", "cron_trigger", "cron_weekdays", "make_trigger", "schedule_period"]
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: sun = 0 (and 7)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the scheduler runs a source: a 5-field cron expression or a fixed interval."""
+
+    kind: str  # "cron" or "interval"
+    cron: str | None = None
+    seconds: float | None = None
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Schedule:
+        """Parse ``"*/15 * * * *"`` or ``"every 10m"``; raise ``ValueError`` if neither."""
+        value = text.strip()
+        match = re.fullmatch(r"every\s+(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?", value, re.IGNORECASE)
+        if match:
+            number = float(match.group(1))
+            unit = (match.group(2) or "s").lower()[0]
+            seconds = number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+            if seconds < 1:
+                raise ValueError(f"interval {text!r} is shorter than one second")
+            return cls(kind="interval", seconds=seconds, text=value)
+        fields = value.split()
+        if len(fields) != 5:
+            raise ValueError(
+                f"{text!r} is neither a 5-field cron expression nor an interval like 'every 10m'"
+            )
+        try:  # the very code the scheduler builds its trigger with
+            cron_trigger(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"invalid cron expression {text!r}: {exc}") from None
+        return cls(kind="cron", cron=value, text=value)
 
 
 def make_trigger(

@@ -27,12 +27,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .config import Config, Source
-from .errors import EXIT_OK, EXIT_PARTIAL
-from .source_runs import ATTEMPTS, FAILURES, SUCCESSES, SourceRun, recent_source_runs
-from .store import Store
-from .store_schema import translate_errors
-from .triggers import schedule_period
+from ..config import Config, Source
+from ..errors import EXIT_OK, EXIT_PARTIAL
+from ..schedules import schedule_period
+from ..store import Store
+from ..store.records import ATTEMPTS, FAILURES, SUCCESSES, SourceRun, recent_source_runs
+from ..store.schema import translate_errors
 
 __all__ = [
     "TABLE_COLUMNS",

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import click
 
-from . import demo as demo_site
-from .config import Config, load_config
-from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ScraperError
-from .export import FORMATS, ExportOptions, changed_articles, read_cursor, save_cursor, write
-from .extract import extract as extract_article
-from .health import TABLE_COLUMNS, source_health
+from .. import demo as demo_site
+from ..config import Config, load_config
+from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ScraperError
+from ..export import FORMATS, ExportOptions, changed_articles, read_cursor, save_cursor, write
+from ..extract import extract as extract_article
+from ..run.health import TABLE_COLUMNS, source_health
+from ..run.pipeline import RunOptions, run
+from ..run.report import RunReport
+from ..run.scheduler import Controls, Daemon, DaemonOptions, serve
+from ..store import Store
 from .logs import log_fetch_event, setup_logging
-from .pipeline import RunOptions, run
 from .render import Progress, article_json, explanation, json_lines, run_report, table
-from .report import RunReport
-from .schedule import Controls, Daemon, DaemonOptions, serve
-from .store import Store
 
 DEFAULT_DB = "db/news.db"
 DEFAULT_CONFIG = "config/sources.toml"

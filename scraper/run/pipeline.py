@@ -17,32 +17,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .config import Config, Source
-from .discover import LinkRules, parse_feed, parse_listing, parse_sitemap
-from .errors import (
+from ..config import Config, Source
+from ..discover import LinkRules, parse_feed, parse_listing, parse_sitemap
+from ..errors import (
     FetchError,
     NotHTML,
     RobotsDisallowed,
     ScraperError,
 )
-from .extract import decode_html, extract
-from .fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchEvent
+from ..extract import decode_html, extract
+from ..fetch import FEED_TYPES, HTML_TYPES, SITEMAP_TYPES, Fetcher, FetchEvent, HostSpacing
+from ..models import Listing, ListingItem, Page, Validators
+from ..store import Store
+from ..store.records import record_source_runs
+from .articles import alias_urls, article_links, canonical_url, link_rules, with_listing_hints
 from .fetchlog import FetchLog
 from .lock import RunLock
-from .models import Listing, ListingItem, Page, Validators
 from .report import ArticleEvent, RunReport, Tally
-from .resolve import alias_urls, article_links, canonical_url, link_rules, with_listing_hints
-from .robots import HostSpacing
-from .robots_store import StoredRobots
-from .source_runs import record_source_runs
-from .store import Store
+from .robots_memory import StoredRobots
 
 log = logging.getLogger("scraper")
 _T = TypeVar("_T")
 
 MAX_SITEMAP_DOCUMENTS = 20
-# sitemap.xml.gz files come as gzip documents; parse_sitemap unpacks them under a size cap
-SITEMAP_TYPES = (*FEED_TYPES, "application/gzip", "application/x-gzip")
 STOP_POLL = 0.1  # seconds between looks at RunOptions.stop
 
 

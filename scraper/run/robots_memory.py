@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .store import Store
-from .store_schema import translate_errors, write_transaction
+from ..store import Store
+from ..store.schema import translate_errors, write_transaction
 
 
 class StoredRobots:

@@ -1,0 +1,124 @@
+"""robots.txt rules per origin (RFC 9309), loaded once per fetcher and remembered across runs.
+
+robots.txt is parsed with protego and cached for a fetcher's life. How an answer maps to rules:
+
+* 2xx: parse the first :data:`ROBOTS_MAX_BYTES` of the body;
+* 4xx other than 429, or a redirect chain that does not end: allow everything;
+* 429, 5xx, timeouts and connection failures (after retries): *unreachable*, so
+  everything on the origin counts as disallowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+ROBOTS_MAX_BYTES = 500 * 1024
+
+
+@dataclass(frozen=True)
+class RobotsRules:
+    """What robots.txt says for one origin."""
+
+    url: str  # the robots.txt URL
+    parser: Protego | None = None  # None: everything allowed
+    unreachable: str | None = None  # why robots.txt could not be read: everything disallowed
+    status: int | None = None
+    recalled: str | None = None  # why a copy stored on an earlier run is used instead
+
+    def allows(self, url: str, user_agent: str) -> bool:
+        if self.unreachable is not None:
+            return False
+        return self.parser is None or bool(self.parser.can_fetch(url, user_agent))
+
+    def crawl_delay(self, user_agent: str) -> float | None:
+        if self.parser is None:
+            return None
+        delay = self.parser.crawl_delay(user_agent)
+        return float(delay) if delay is not None else None
+
+    def describe(self) -> str:
+        """One line for the fetch log."""
+        if self.unreachable is not None:
+            return f"robots.txt unreachable, everything disallowed: {self.unreachable}"
+        if self.recalled is not None:
+            return f"robots.txt unreachable ({self.recalled}); using the copy from an earlier run"
+        if self.parser is None:
+            answer = f" (HTTP {self.status})" if self.status is not None else ""
+            return f"no usable robots.txt{answer}, everything allowed"
+        return f"robots.txt parsed (HTTP {self.status})"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL: the scope one robots.txt applies to."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def robots_url(url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{netloc}/robots.txt"
+
+
+def parse_robots(url: str, content: bytes, status: int) -> RobotsRules:
+    text = content.decode("utf-8", errors="replace")
+    return RobotsRules(url=url, parser=Protego.parse(text), status=status)
+
+
+def rules_for_status(url: str, status: int | None, reason: str) -> RobotsRules:
+    """Rules when robots.txt answered with an error status (after retries)."""
+    if status is not None and 400 <= status < 500 and status != 429:
+        return RobotsRules(url=url, status=status)
+    return RobotsRules(url=url, unreachable=reason, status=status)
+
+
+class RobotsMemory(Protocol):
+    """Keeps the last robots.txt read from each URL across runs (the store implements it).
+
+    RFC 9309 lets a crawler keep using a cached robots.txt while the live one is
+    unreachable, instead of treating the whole site as disallowed.
+    """
+
+    def recall(self, url: str) -> bytes | None: ...
+
+    def remember(self, url: str, content: bytes) -> None: ...
+
+
+def recalled_rules(rules: RobotsRules, memory: RobotsMemory | None) -> RobotsRules:
+    """``rules`` unless robots.txt was unreachable and ``memory`` holds an earlier copy."""
+    if rules.unreachable is None or memory is None:
+        return rules
+    content = memory.recall(rules.url)
+    if content is None:
+        return rules
+    parsed = parse_robots(rules.url, content, 200)
+    return RobotsRules(url=rules.url, parser=parsed.parser, status=200, recalled=rules.unreachable)
+
+
+class RobotsCache:
+    """Loads each origin's robots.txt once; concurrent callers wait for the same load."""
+
+    def __init__(self, load: Callable[[str], Awaitable[RobotsRules]]) -> None:
+        self._load = load
+        self._rules: dict[str, RobotsRules] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def rules(self, url: str) -> RobotsRules:
+        origin = origin_of(url)
+        cached = self._rules.get(origin)
+        if cached is not None:
+            return cached
+        lock = self._locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            cached = self._rules.get(origin)
+            if cached is None:
+                cached = self._rules[origin] = await self._load(robots_url(url))
+        self._locks.pop(origin, None)
+        return cached
