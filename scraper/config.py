@@ -64,10 +64,6 @@ class Source:
     rules: SiteRules = field(default_factory=SiteRules)
 
     @property
-    def timezone(self) -> str:
-        return self.rules.timezone
-
-    @property
     def domains(self) -> tuple[str, ...]:
         """Hosts whose article links are followed."""
         if self.allow_domains:

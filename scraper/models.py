@@ -26,10 +26,6 @@ class Page:
         return self.status == 304
 
     @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
     def etag(self) -> str | None:
         return self.headers.get("etag")
 

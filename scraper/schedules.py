@@ -13,14 +13,12 @@ are restricted, crontab runs on days matching *either*, so that case becomes an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.combining import OrTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+if TYPE_CHECKING:  # apscheduler is imported where a trigger is built: configs load without it
+    from apscheduler.triggers.base import BaseTrigger
 
 __all__ = ["Schedule", "cron_trigger", "cron_weekdays", "make_trigger", "schedule_period"]
 
@@ -34,7 +32,7 @@ class Schedule:
     kind: str  # "cron" or "interval"
     cron: str | None = None
     seconds: float | None = None
-    text: str = ""
+    text: str = field(default="", compare=False)  # as written; "every 1h" == "every 60m"
 
     @classmethod
     def parse(cls, text: str) -> Schedule:
@@ -59,11 +57,17 @@ class Schedule:
             raise ValueError(f"invalid cron expression {text!r}: {exc}") from None
         return cls(kind="cron", cron=value, text=value)
 
+    def trigger(self, *, jitter: float = 0.0, timezone: tzinfo | str | None = None) -> BaseTrigger:
+        """The APScheduler trigger (see :func:`make_trigger`)."""
+        return make_trigger(self, jitter=jitter, timezone=timezone)
+
 
 def make_trigger(
     schedule: Schedule, *, jitter: float = 0.0, timezone: tzinfo | str | None = None
 ) -> BaseTrigger:
     """The trigger for ``schedule``; cron fields are read in ``timezone`` (None: local)."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
     if schedule.kind == "interval" and schedule.seconds:
         return IntervalTrigger(seconds=schedule.seconds, jitter=jitter or None, timezone=timezone)
     if schedule.kind == "cron" and schedule.cron:
@@ -75,6 +79,9 @@ def cron_trigger(
     expr: str, *, jitter: float = 0.0, timezone: tzinfo | str | None = None
 ) -> BaseTrigger:
     """A 5-field crontab expression with crontab's weekday numbers and day matching."""
+    from apscheduler.triggers.combining import OrTrigger
+    from apscheduler.triggers.cron import CronTrigger
+
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(f"cron expression {expr!r}: expected 5 fields, got {len(fields)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,29 @@ def test_bad_schedules(text: str) -> None:
 
 
 BASE = '[[source]]\nname = "s"\nlistings = ["https://a.example/"]\n'
+
+
+@pytest.mark.parametrize(
+    ("expr", "weekdays"),
+    [
+        ("0 9 * * 7", ["Sun", "Sun", "Sun"]),  # crontab: 7 and 0 are Sunday
+        ("0 9 * * 0", ["Sun", "Sun", "Sun"]),
+        ("0 9 * * 5-7", ["Fri", "Sat", "Sun", "Fri"]),
+        ("0 9 * * 6,7", ["Sat", "Sun", "Sat"]),
+        ("0 9 * * 1-5", ["Wed", "Thu", "Fri", "Mon"]),
+        ("0 9 * * fri-sat", ["Fri", "Sat", "Fri"]),
+    ],
+)
+def test_crontab_weekdays_load_and_fire_on_those_days(expr: str, weekdays: list[str]) -> None:
+    schedule = parse_config(BASE + f'schedule = "{expr}"\n').source("s").schedule
+    assert (schedule.kind, schedule.cron) == ("cron", expr)
+    trigger = schedule.trigger(timezone=UTC)
+    fires, fire = [], trigger.get_next_fire_time(None, datetime(2024, 5, 1, 8, tzinfo=UTC))  # Wed
+    while fire is not None and len(fires) < len(weekdays):
+        fires.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    assert [f.strftime("%a") for f in fires] == weekdays
+    assert all((f.hour, f.minute) == (9, 0) for f in fires)
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def client(server: DemoServer) -> Iterator[httpx.Client]:
 
 def rules_for(server: DemoServer) -> LinkRules:
     source = demo.config(server.base_url).sources[0]
-    return LinkRules(domains=source.domains, timezone=source.timezone)
+    return LinkRules(domains=source.domains, timezone=source.rules.timezone)
 
 
 PAGES = [
@@ -185,7 +185,7 @@ def test_demo_config_is_valid_and_its_commented_examples_too(server: DemoServer)
     config = demo.config(server.base_url)
     (source,) = config.sources
     assert source.name == "demo" and source.listings == (f"{server.base_url}/news/",)
-    assert source.timezone == EXPECTED.timezone and source.schedule.seconds == 600
+    assert source.rules.timezone == EXPECTED.timezone and source.schedule.seconds == 600
     assert source.domains == ("127.0.0.1",)
     text = demo.config_text(server.base_url)
     assert "{base_url}" not in text

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import tracemalloc
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -608,6 +611,40 @@ def test_sitemap_keeps_article_urls_without_lastmod_as_date() -> None:
         ("https://ledger.example/news/harbour-barrier-approved/", None, None),
         ("https://ledger.example/news/48213", None, None),
     ]
+
+
+def test_gzipped_sitemap_of_concatenated_members_is_read_whole() -> None:
+    half = SITEMAP.index(b"  <url><loc>https://ledger.example/news/48213")
+    data = gzip.compress(SITEMAP[:half]) + gzip.compress(SITEMAP[half:])
+    url = "https://ledger.example/s.xml.gz"
+    assert parse_sitemap(data, url, RULES) == parse_sitemap(SITEMAP, url, RULES)
+
+
+def _one_member_bomb() -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    return b"".join(packer.compress(block) for _ in range(64)) + packer.flush()  # 64 MiB
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        pytest.param(_one_member_bomb, id="one-member-64MiB"),
+        pytest.param(lambda: gzip.compress(bytes(1 << 20)) * 1024, id="1024-members-1GiB"),
+    ],
+)
+def test_gzip_bomb_sitemap_is_refused_without_inflating_it(bomb: Callable[[], bytes]) -> None:
+    data = bomb()
+    assert len(data) < 2_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExtractError, match="larger than 50000000 bytes uncompressed") as caught:
+            parse_sitemap(data, "https://ledger.example/bomb.xml.gz", RULES)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "https://ledger.example/bomb.xml.gz" in str(caught.value)
+    assert peak < 60_000_000  # about the 50 MB cap; never the whole bomb
 
 
 def test_sitemap_index_lists_same_site_children() -> None:

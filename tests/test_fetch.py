@@ -7,6 +7,7 @@ for real (about a second in all).
 from __future__ import annotations
 
 import asyncio
+import gzip
 import random
 import socket
 import time
@@ -14,14 +15,17 @@ import tracemalloc
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 from faultserver import (
+    Conn,
     FaultServer,
+    Handler,
+    Request,
     compressed,
     drip,
     gzip_bomb,
@@ -46,7 +50,7 @@ from scraper.errors import (
     TooManyRedirects,
 )
 from scraper.fetch import FEED_TYPES, HTML_TYPES, Fetcher, FetchEvent
-from scraper.fetch.body import BodyReader
+from scraper.fetch.body import BodyReader, CorruptCompressed, InflatedTooLarge, inflate_capped
 from scraper.fetch.headers import looks_like_markup, parse_retry_after
 from scraper.models import Page, Validators
 
@@ -65,6 +69,7 @@ SETTINGS = FetchSettings(
     concurrency=8,
 )
 ROBOTS = replace(SETTINGS, respect_robots=True)
+NOW = datetime(2015, 10, 21, 7, 28, tzinfo=UTC)  # what the injected ``now`` clock says
 T = TypeVar("T")
 
 
@@ -138,6 +143,15 @@ def test_fetches_a_page_with_metadata(fault_server: FaultServer) -> None:
     assert page.etag == '"v1"' and page.headers["x-thing"] == "yes"
     assert all(name == name.lower() for name in page.headers)
     assert page.fetched_at.utcoffset() == timedelta(0)
+
+
+def test_fetched_at_comes_from_the_injected_clock(fault_server: FaultServer) -> None:
+    times = iter([NOW, NOW + timedelta(hours=1)])
+    harness = Harness(now=lambda: next(times))
+    first, second = harness.run(
+        lambda f: _fetch_all(f, [fault_server.page("/a")] * 2, concurrently=False)
+    )
+    assert (first.fetched_at, second.fetched_at) == (NOW, NOW + timedelta(hours=1))
     sent = fault_server.requests[0].headers
     assert sent["user-agent"] == UA
     assert sent["accept-encoding"] == "gzip, deflate"
@@ -230,6 +244,16 @@ def test_retry_after_http_date_is_measured_from_the_date_header(fault_server: Fa
     headers = {"Date": date, "Retry-After": later}
     harness = Harness()
     harness.get(fault_server.sequence("/busy", status(503, headers=headers), ok()))
+    assert harness.time.sleeps == [30.0]
+
+
+def test_retry_after_http_date_without_date_header_is_measured_from_now(
+    fault_server: FaultServer,
+) -> None:
+    later = format_datetime(NOW + timedelta(seconds=30), usegmt=True)  # 2015: long past for real
+    url = fault_server.sequence("/busy", _without_date(503, {"Retry-After": later}), ok())
+    harness = Harness(now=lambda: NOW)
+    assert harness.get(url).attempts == 2
     assert harness.time.sleeps == [30.0]
 
 
@@ -566,6 +590,18 @@ def test_body_reader_handles_concatenated_gzip_members() -> None:
     assert reader.finish() == b"<p>one</p><p>two</p>"
 
 
+def test_inflate_capped_is_bounded_and_reads_every_member() -> None:
+    one, two = gzip.compress(b"<p>one</p>"), gzip.compress(b"<p>two</p>")
+    assert inflate_capped(one + two, cap=20) == b"<p>one</p><p>two</p>"  # exactly the cap
+    assert inflate_capped(one + b"\n\0junk", cap=20) == b"<p>one</p>"  # trailing bytes ignored
+    with pytest.raises(InflatedTooLarge, match="more than 19 bytes"):
+        inflate_capped(one + two, cap=19)
+    with pytest.raises(InflatedTooLarge):  # 1 GiB in 1 KiB members: stops at the cap
+        inflate_capped(gzip.compress(bytes(1 << 20)) * 1024, cap=3 << 20)
+    with pytest.raises(CorruptCompressed):
+        inflate_capped(b"\x1f\x8b\x08 not really gzip", cap=100)
+
+
 def test_body_reader_truncates_when_asked() -> None:
     reader = BodyReader("http://x/", coding="", cap=10, truncate=True)
     assert reader.feed(b"0123456789abc") is False
@@ -573,9 +609,13 @@ def test_body_reader_truncates_when_asked() -> None:
 
 
 def test_parse_retry_after() -> None:
-    assert parse_retry_after("120") == 120.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # long past
+    assert parse_retry_after("120", now=NOW) == 120.0
+    assert parse_retry_after("soon", now=NOW) is None and parse_retry_after(None, now=NOW) is None
+    when = "Wed, 21 Oct 2015 07:30:00 GMT"
+    assert parse_retry_after(when, now=NOW) == 120.0
+    assert parse_retry_after(when, now=NOW.astimezone(timezone(timedelta(hours=2)))) == 120.0
+    assert parse_retry_after(when, "Wed, 21 Oct 2015 07:29:00 GMT", now=NOW) == 60.0  # Date wins
+    assert parse_retry_after(when, now=NOW + timedelta(days=1)) == 0.0  # already past
     assert looks_like_markup(b"\n\t <rss>") and not looks_like_markup(b"{}")
 
 
@@ -586,6 +626,17 @@ async def _fetch_all(fetcher: Fetcher, urls: list[str], *, concurrently: bool = 
     if concurrently:
         return list(await asyncio.gather(*(fetcher.fetch(u) for u in urls)))
     return [await fetcher.fetch(u) for u in urls]
+
+
+def _without_date(code: int, headers: dict[str, str]) -> Handler:
+    """A bodiless response with no Date header (``faultserver.head`` always adds one)."""
+    lines = [f"HTTP/1.1 {code} Busy", *(f"{k}: {v}" for k, v in headers.items())]
+    raw = "\r\n".join([*lines, "Content-Length: 0", "Connection: close", "", ""]).encode()
+
+    def handle(req: Request, conn: Conn) -> None:
+        conn.send(raw)
+
+    return handle
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
@@ -601,10 +652,10 @@ class _Memory:
     def __init__(self) -> None:
         self.copies: dict[str, bytes] = {}
 
-    def recall(self, url: str) -> bytes | None:
+    def recall_robots(self, url: str) -> bytes | None:
         return self.copies.get(url)
 
-    def remember(self, url: str, content: bytes) -> None:
+    def remember_robots(self, url: str, content: bytes) -> None:
         self.copies[url] = content
 
 

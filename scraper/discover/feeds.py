@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html.entities
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from ..errors import ExtractError
+from ..fetch.body import CorruptCompressed, InflatedTooLarge, inflate_capped
 from ..models import Listing, ListingItem
 from ..urls import host_of, normalize_url, same_site
 from .linkrules import DateReader, LinkRules, clean_text, looks_like_article, merge, resolve
@@ -151,14 +151,14 @@ def _numeric_entity(match: re.Match[bytes]) -> bytes:
 def _gunzip(data: bytes, url: str, what: str) -> bytes:
     if not data.startswith(b"\x1f\x8b"):
         return data
-    inflater = zlib.decompressobj(wbits=31)
     try:
-        out = inflater.decompress(data, MAX_XML_BYTES + 1)
-    except zlib.error as exc:
+        return inflate_capped(data, MAX_XML_BYTES)
+    except CorruptCompressed as exc:
         raise ExtractError(f"{url}: the {what} is corrupt gzip data ({exc})") from None
-    if len(out) > MAX_XML_BYTES or inflater.unconsumed_tail:
-        raise ExtractError(f"{url}: the {what} is larger than {MAX_XML_BYTES} bytes uncompressed")
-    return out
+    except InflatedTooLarge:
+        raise ExtractError(
+            f"{url}: the {what} is larger than {MAX_XML_BYTES} bytes uncompressed"
+        ) from None
 
 
 def _split(tag: object) -> tuple[str, str]:

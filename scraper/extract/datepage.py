@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ..clock import utc_now
 from .dateparse import DateHit, ParseOptions, parse_with, search_date
 from .fields import join_url
 
@@ -106,7 +107,7 @@ class PageContext:
 def page_context(
     tree: LexborHTMLParser, url: str | None, tz: tzinfo, now: datetime | None
 ) -> PageContext:
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = (now or utc_now()).astimezone(UTC)
     lang = (tree.root.attributes.get("lang") or "") if tree.root is not None else ""
     opts = ParseOptions(tz=tz, now=now, dayfirst=lang.lower().replace("_", "-") != "en-us")
     anchor = _headline(tree)

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 from dateutil import parser as du_parser
 
+from ..clock import utc_now
+
 __all__ = ["DateHit", "ParseOptions", "parse_date", "parse_with", "search_date"]
 
 MIN_YEAR = 1990
@@ -202,7 +204,7 @@ class ParseOptions:
     """How to read ambiguous strings: zone for naive values, reference time, field order."""
 
     tz: tzinfo = UTC
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=utc_now)
     dayfirst: bool = True  # 01/09/2026 is 1 September unless False (en-US pages)
     date_format: str | None = None
     allow_relative: bool = True

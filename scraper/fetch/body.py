@@ -3,6 +3,8 @@
 Nothing here knows about httpx: the fetcher feeds the raw bytes of a response into a
 :class:`BodyReader`, which undoes the content coding and enforces the size cap on the
 *decoded* bytes as they are produced, so a compression bomb never allocates past the cap.
+:func:`inflate_capped` does the same for a gzip document already in memory (a
+``sitemap.xml.gz`` the server sent as ``application/gzip``).
 """
 
 from __future__ import annotations
@@ -11,10 +13,19 @@ import zlib
 
 from ..errors import ConnectionFailed, NotHTML, TooLarge
 
+__all__ = [
+    "ACCEPT_ENCODING",
+    "BodyReader",
+    "CorruptCompressed",
+    "InflatedTooLarge",
+    "inflate_capped",
+]
+
 ACCEPT_ENCODING = "gzip, deflate"
 """Codings we can inflate with a bounded output size (brotli/zstd offer no such API here)."""
 
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
+_STEP = 1 << 20  # inflate_capped's output per zlib call: a bomb stops near the cap, not at 2x
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -49,6 +60,47 @@ class _Inflater:
 
     def flush(self) -> bytes:
         return self._obj.flush()
+
+
+class CorruptCompressed(ValueError):
+    """The bytes are not a valid gzip stream (callers translate this into their error kind)."""
+
+
+class InflatedTooLarge(ValueError):
+    """Inflating would produce more than ``cap`` bytes (callers translate it too)."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"more than {cap} bytes after decompression")
+        self.cap = cap
+
+
+def inflate_capped(data: bytes, cap: int) -> bytes:
+    """Inflate gzip ``data`` (concatenated members too), producing at most ``cap + 1`` bytes.
+
+    Output comes in steps of at most 1 MiB, so a bomb is dropped near the cap. Raises
+    :class:`InflatedTooLarge` as soon as the output passes ``cap`` and
+    :class:`CorruptCompressed` when ``data`` is not gzip. Bytes after the last member that
+    do not start another member are ignored, as :class:`BodyReader` does.
+    """
+    if cap < 0:
+        raise ValueError(f"cap must not be negative, got {cap}")
+    inflater = _Inflater("gzip")
+    parts: list[bytes] = []
+    size, rest = 0, data
+    try:
+        while rest:
+            out, rest = inflater.inflate(rest, min(cap + 1 - size, _STEP))
+            parts.append(out)
+            size += len(out)
+            if size > cap:
+                raise InflatedTooLarge(cap)
+        tail = inflater.flush()
+    except zlib.error as exc:
+        raise CorruptCompressed(str(exc)) from exc
+    if size + len(tail) > cap:
+        raise InflatedTooLarge(cap)
+    parts.append(tail)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class BodyReader:

@@ -12,13 +12,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Literal
 from urllib.parse import urldefrag, urlsplit
 
 import httpx
 
+from ..clock import Clock, utc_now
 from ..config import FetchSettings
 from ..errors import (
     ConnectionFailed,
@@ -105,6 +105,10 @@ class Fetcher:
 
     One fetcher belongs to one event loop. Hosts without :meth:`set_host_policy` get
     ``politeness.DEFAULT_HOST_DELAY`` and ``politeness.DEFAULT_HOST_CONCURRENCY``.
+
+    Two clocks are injected: ``clock`` (monotonic seconds) spaces requests and measures
+    ``Page.elapsed``; ``now`` (an aware UTC datetime) stamps ``Page.fetched_at`` and is the
+    reference for a Retry-After date when the response has no Date header.
     """
 
     def __init__(
@@ -112,6 +116,7 @@ class Fetcher:
         settings: FetchSettings,
         *,
         clock: Callable[[], float] = time.monotonic,
+        now: Clock = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -121,6 +126,7 @@ class Fetcher:
     ) -> None:
         self._settings = settings
         self._clock = clock
+        self._now = now
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._transport = transport
@@ -190,7 +196,7 @@ class Fetcher:
             status=response.status,
             headers=response.headers,
             content=response.content,
-            fetched_at=datetime.now(UTC),
+            fetched_at=self._now(),
             elapsed=self._clock() - started,
             redirects=chain,
             attempts=attempts,
@@ -248,7 +254,7 @@ class Fetcher:
         else:
             rules = parse_robots(url, response.content, response.status)
             if self._robots_memory is not None:
-                self._robots_memory.remember(url, response.content)
+                self._robots_memory.remember_robots(url, response.content)
             message = rules.describe()
         delay = rules.crawl_delay(self._settings.user_agent)
         if delay:
@@ -296,7 +302,8 @@ class Fetcher:
         wait = self._backoff(attempt)
         if response.status not in (429, 503):
             return wait
-        asked = parse_retry_after(response.headers.get("retry-after"), response.headers.get("date"))
+        headers = response.headers
+        asked = parse_retry_after(headers.get("retry-after"), headers.get("date"), now=self._now())
         if asked is None:
             return wait
         limit = self._settings.max_retry_after

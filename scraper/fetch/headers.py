@@ -25,11 +25,11 @@ def looks_like_markup(prefix: bytes) -> bool:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
-def parse_retry_after(value: str | None, date: str | None = None) -> float | None:
+def parse_retry_after(value: str | None, date: str | None = None, *, now: datetime) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None.
 
     An HTTP-date is measured against the response's own Date header when present, so a
-    skewed server clock does not matter; otherwise against the current UTC time.
+    skewed server clock does not matter; otherwise against ``now`` (the caller's clock).
     """
     if not value or not value.strip():
         return None
@@ -42,7 +42,7 @@ def parse_retry_after(value: str | None, date: str | None = None) -> float | Non
     if when is None:
         return None
     reference = _http_date(date) if date else None
-    return max(0.0, (when - (reference or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - (reference or now)).total_seconds())
 
 
 def _http_date(text: str) -> datetime | None:

@@ -86,16 +86,16 @@ class RobotsMemory(Protocol):
     unreachable, instead of treating the whole site as disallowed.
     """
 
-    def recall(self, url: str) -> bytes | None: ...
+    def recall_robots(self, url: str) -> bytes | None: ...
 
-    def remember(self, url: str, content: bytes) -> None: ...
+    def remember_robots(self, url: str, content: bytes) -> None: ...
 
 
 def recalled_rules(rules: RobotsRules, memory: RobotsMemory | None) -> RobotsRules:
     """``rules`` unless robots.txt was unreachable and ``memory`` holds an earlier copy."""
     if rules.unreachable is None or memory is None:
         return rules
-    content = memory.recall(rules.url)
+    content = memory.recall_robots(rules.url)
     if content is None:
         return rules
     parsed = parse_robots(rules.url, content, 200)
