@@ -14,7 +14,7 @@ from helpers import run_cli
 from scraper.errors import ConfigError
 from scraper.export import ExportOptions, changed_articles, read_cursor, save_cursor, write
 from scraper.models import Article
-from scraper.store import Store
+from scraper.store import ArticleWrite, SQLiteStore, Store
 
 WHEN = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)
 
@@ -22,7 +22,8 @@ WHEN = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)
 def save(store: Store, n: int, title: str, body: str | None = None) -> None:
     text = body or f"Paragraph one of story {n} about the harbour and its ferries. " * 12
     article = Article(url=None, title=title, published=WHEN, body=text)
-    store.save_article(source="s", url=f"https://a.example/{n}", aliases=(), article=article)
+    url = f"https://a.example/{n}"
+    store.save_article(ArticleWrite(source="s", url=url, article=article, fetched_at=WHEN))
 
 
 def seqs(store: Store, after: int = 0, **kw: object) -> list[tuple[int, str]]:
@@ -31,7 +32,7 @@ def seqs(store: Store, after: int = 0, **kw: object) -> list[tuple[int, str]]:
 
 
 def test_new_and_edited_articles_come_once_after_the_cursor(tmp_path: Path) -> None:
-    with Store(tmp_path / "n.db") as store:
+    with SQLiteStore(tmp_path / "n.db") as store:
         for n in range(3):
             save(store, n, f"Story {n}")
         assert seqs(store) == [(1, "Story 0"), (2, "Story 1"), (3, "Story 2")]
@@ -43,7 +44,7 @@ def test_new_and_edited_articles_come_once_after_the_cursor(tmp_path: Path) -> N
 
 
 def test_jsonl_and_csv_output(tmp_path: Path) -> None:
-    with Store(tmp_path / "n.db") as store:
+    with SQLiteStore(tmp_path / "n.db") as store:
         save(store, 1, "Story, with a comma")
         out = io.StringIO()
         assert write(changed_articles(store, ExportOptions()), out, "jsonl") == 1
@@ -66,7 +67,7 @@ def test_cursor_file_round_trip_and_bad_content(tmp_path: Path) -> None:
 
 def test_export_command_with_a_cursor_file(tmp_path: Path) -> None:
     db, cursor = tmp_path / "n.db", tmp_path / "cursor"
-    with Store(db) as store:
+    with SQLiteStore(db) as store:
         save(store, 1, "Story 1")
         save(store, 2, "Story 2")
     first = run_cli("export", "--db", str(db), "--cursor-file", str(cursor))
@@ -75,7 +76,7 @@ def test_export_command_with_a_cursor_file(tmp_path: Path) -> None:
     assert cursor.read_text().strip() == "2"
     again = run_cli("export", "--db", str(db), "--cursor-file", str(cursor))
     assert again.returncode == 0 and again.stdout == ""
-    with Store(db) as store:
+    with SQLiteStore(db) as store:
         save(store, 3, "Story 3")
     third = run_cli("export", "--db", str(db), "--cursor-file", str(cursor), "--format", "csv")
     assert "Story 3" in third.stdout and "Story 1" not in third.stdout

@@ -16,7 +16,6 @@ from scraper.cli import cli
 from scraper.config import Source, parse_config
 from scraper.models import SiteRules
 from scraper.run.health import (
-    ArticleSample,
     Thresholds,
     article_health,
     backoff_delay,
@@ -27,9 +26,9 @@ from scraper.run.health import (
 )
 from scraper.run.pipeline import RunOptions, run
 from scraper.schedules import schedule_period
-from scraper.store import Store
-from scraper.store.records import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
-from scraper.store.schema import MIGRATIONS, SCHEMA_VERSION
+from scraper.store import SQLiteStore
+from scraper.store.records import ATTEMPTS, ArticleSample, SourceRun
+from scraper.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 HOUR = 3600.0
@@ -185,9 +184,9 @@ def test_source_flips_to_degraded_when_its_selector_stops_matching(
 
     publish(fault_server, "/list", range(11, 17), wrapper="content")  # the site redesigned
     assert run(config, db, RunOptions()).status == "ok"  # nothing failed outright
-    with Store(db) as store:
+    with SQLiteStore(db) as store:
         (health,) = source_health(store, config).sources
-        assert [r.new for r in recent_source_runs(store, "news")] == [6, 4]
+        assert [r.new for r in store.recent_source_runs("news")] == [6, 4]
     assert health.status == "degraded" and health.articles.sample == 10
     assert health.articles.rule_fallbacks == {"body": 0.6}
     result = runner.invoke(cli, ["status", "--config", str(config_path), "--db", str(db), "--json"])
@@ -211,9 +210,9 @@ def test_failing_source_is_recorded_and_status_exits_1(
     config = parse_config(text)
     for _ in range(2):
         assert run(config, db, RunOptions()).status == "partial"
-    with Store(db) as store:
+    with SQLiteStore(db) as store:
         down, up = source_health(store, config).sources
-        rows = recent_source_runs(store, "down")
+        rows = store.recent_source_runs("down")
     assert [r.status for r in rows] == ["failed", "failed"] and rows[0].run_id == 2
     assert rows[0].pages_failed == 1 and "503" in (rows[0].error or "")
     assert (down.status, down.consecutive_failures, up.status) == ("failing", 2, "ok")
@@ -237,10 +236,10 @@ def test_version_1_database_gains_source_runs(tmp_path: Path) -> None:
     old.execute("PRAGMA user_version = 1")
     old.table("runs").insert({"started_at": T0.isoformat(), "status": "ok"})
     old.close()
-    with Store(path) as store:
+    with SQLiteStore(path) as store:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
-        record_source_runs(store, [SourceRun("news", "ok", T0, run_id=1, counts={"new": 2})])
-        (row,) = recent_source_runs(store, "news")
+        store.record_source_runs([SourceRun("news", "ok", T0, run_id=1, counts={"new": 2})])
+        (row,) = store.recent_source_runs("news")
         assert store.db.table("runs").count == 1
     assert (row.status, row.new, row.run_id, row.started_at) == ("ok", 2, 1, T0)
 
@@ -256,10 +255,10 @@ def test_thresholds_are_adjustable() -> None:
 
 
 def test_failures_are_counted_past_many_skipped_events(tmp_path: Path) -> None:
-    with Store(tmp_path / "news.db") as store:
-        record_source_runs(store, [ran("ok", 0), ran("failed", 1), ran("failed", 2)])
-        record_source_runs(store, [ran("skipped", 2 + i / 100) for i in range(150)])
-        runs = recent_source_runs(store, "news", 100, statuses=ATTEMPTS)
-        assert len(recent_source_runs(store, "news", 100)) == 100
+    with SQLiteStore(tmp_path / "news.db") as store:
+        store.record_source_runs([ran("ok", 0), ran("failed", 1), ran("failed", 2)])
+        store.record_source_runs([ran("skipped", 2 + i / 100) for i in range(150)])
+        runs = store.recent_source_runs("news", 100, statuses=ATTEMPTS)
+        assert len(store.recent_source_runs("news", 100)) == 100
     assert [r.status for r in runs] == ["failed", "failed", "ok"]
     assert backoff_until(runs, HOUR, at(3), cap=6 * HOUR) == at(4)

@@ -37,8 +37,7 @@ from scraper.run.scheduler import (
     serve,
 )
 from scraper.schedules import Schedule, cron_trigger, cron_weekdays
-from scraper.store import Store
-from scraper.store.records import recent_source_runs
+from scraper.store import SQLiteStore
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)  # a Wednesday
 NEVER = "0 0 1 1 *"  # a cron schedule that does not fire during a test
@@ -103,8 +102,9 @@ def test_plan_jobs_gives_each_source_its_trigger() -> None:
         )
     )
     a, b, c = plan_jobs(config, SchedulePolicy(), now=T0)
-    assert a == JobSpec("a", "cron", "*/15 * * * *", None, jitter=60.0, misfire_grace=450.0)
-    assert b == JobSpec("b", "interval", None, 30.0, jitter=3.0, misfire_grace=15.0)
+    assert a == JobSpec("a", Schedule.parse("*/15 * * * *"), jitter=60.0, misfire_grace=450)
+    assert b == JobSpec("b", Schedule.parse("every 30s"), jitter=3.0, misfire_grace=15)
+    assert a.schedule is config.source("a").schedule  # held, not copied out and rebuilt
     assert (c.jitter, c.misfire_grace) == (60.0, 3600.0)  # capped
     cron, interval = a.trigger(UTC), b.trigger(UTC)
     assert isinstance(cron, CronTrigger) and cron.jitter == 60
@@ -122,6 +122,25 @@ def test_cron_weekdays_follow_crontab_not_apscheduler_numbering() -> None:
         cron_weekdays("8")
     monday_6am = cron_trigger("0 6 * * 1", timezone=UTC).get_next_fire_time(None, T0)
     assert monday_6am == datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
+
+
+def test_job_specs_compare_by_what_the_schedule_means() -> None:
+    config = parse_config(config_toml(source_toml("a", "http://127.0.0.1:1/", schedule="every 1h")))
+    same = parse_config(config_toml(source_toml("a", "http://127.0.0.1:1/", schedule="every 60m")))
+    other = parse_config(config_toml(source_toml("a", "http://127.0.0.1:1/", schedule="every 2h")))
+    (spec,) = plan_jobs(config, now=T0)
+    assert plan_jobs(same, now=T0) == [spec] and hash(plan_jobs(same, now=T0)[0]) == hash(spec)
+    assert plan_jobs(other, now=T0) != [spec]  # a reload re-adds this job
+    sundays = parse_config(
+        config_toml(source_toml("a", "http://127.0.0.1:1/", schedule="0 9 * * 7"))
+    )
+    (sunday,) = plan_jobs(sundays, now=T0)
+    fire = sunday.trigger(UTC).get_next_fire_time(None, T0)
+    assert fire is not None and sunday.jitter == 60.0
+    late = fire - datetime(2024, 5, 5, 9, tzinfo=UTC)  # Sunday 9:00, plus jitter
+    assert timedelta(0) <= late <= timedelta(seconds=sunday.jitter)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.jitter = 0.0  # type: ignore[misc]
 
 
 def test_cron_with_day_and_weekday_fires_on_either_like_crontab() -> None:
@@ -178,8 +197,8 @@ def test_no_overlap_when_a_run_outlasts_its_interval(
     assert done and all(end is not None for _, _, end in done)
     for (_, _, first_end), (_, second_start, _) in zip(done, done[1:], strict=False):
         assert first_end is not None and first_end <= second_start  # one after another
-    with Store(db) as store:
-        statuses = [r.status for r in recent_source_runs(store, "slow", limit=100)]
+    with SQLiteStore(db) as store:
+        statuses = [r.status for r in store.recent_source_runs("slow", limit=100)]
     assert "skipped" in statuses  # the fires that met the running job, recorded
     assert statuses.count("ok") >= 1
 
@@ -260,8 +279,8 @@ def test_shutdown_during_a_crawl_is_bounded_and_leaves_a_consistent_database(
     daemon.shutdown()
     assert time.monotonic() - started < 2.0
     assert [r[0] for r in runs(db)] == ["interrupted"]
-    with Store(db) as store:
-        (row,) = recent_source_runs(store, "news")
+    with SQLiteStore(db) as store:
+        (row,) = store.recent_source_runs("news")
         articles = store.articles(limit=10)
         assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         orphans = (
@@ -269,7 +288,7 @@ def test_shutdown_during_a_crawl_is_bounded_and_leaves_a_consistent_database(
         )
         assert store.db.execute(orphans).fetchone()[0] == 0
     assert (row.status, row.new) == ("interrupted", 2)
-    assert sorted(a["title"] for a in articles) == ["Story number 1", "Story number 2"]
+    assert sorted(a.title or "" for a in articles) == ["Story number 1", "Story number 2"]
 
     fault_server.route("/a/3", ok(b"<html><body><h1>Late</h1><p>" + b"word " * 80 + b"</p>"))
     report = run(load_config(config_path), db, RunOptions())  # the next start resumes
@@ -362,15 +381,15 @@ def test_job_errors_and_misses_are_stored(
     daemon.start()
 
     def recorded() -> list[str]:
-        with Store(db) as store:
-            return [r.status for r in recent_source_runs(store, "news")]
+        with SQLiteStore(db) as store:
+            return [r.status for r in store.recent_source_runs("news")]
 
     wait_for(lambda: recorded() == ["error"])
     missed = JobExecutionEvent(EVENT_JOB_MISSED, "news", "default", T0)
     daemon._on_event(missed)  # what APScheduler sends for a run later than its grace
     daemon.shutdown()
-    with Store(db) as store:
-        missed_row, error_row = recent_source_runs(store, "news")
+    with SQLiteStore(db) as store:
+        missed_row, error_row = store.recent_source_runs("news")
     assert error_row.error == "the job raised RuntimeError: disk on fire while running news"
     assert (missed_row.status, missed_row.started_at) == ("missed", T0)
 
@@ -410,8 +429,8 @@ def test_sighup_reloads_and_sigterm_stops_a_crawl_cleanly(
                 child.kill()
             reader.join(timeout=5)
     assert [r[0] for r in runs(db)] == ["interrupted"]
-    with Store(db) as store:
-        assert [r.status for r in recent_source_runs(store, "news")] == ["interrupted"]
+    with SQLiteStore(db) as store:
+        assert [r.status for r in store.recent_source_runs("news")] == ["interrupted"]
     for path in ("/list", "/x"):
         publish(fault_server, path, [1])
     assert run(load_config(config_path), db, RunOptions()).status == "ok"  # lock free, resumes

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.resources import files
-from typing import Any
 from urllib.parse import urlsplit
 
 from ..models import Article
+from ..store.records import StoredArticle
 
 __all__ = ["Expectations", "ExpectedArticle", "check_rows", "expectations"]
 
@@ -73,25 +73,19 @@ class Expectations:
         return None
 
 
-def check_rows(expected: Expectations, rows: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Compare stored ``articles`` rows with the expectations: what is wrong or missing."""
-    by_path: dict[str, Mapping[str, Any]] = {}
+def check_rows(expected: Expectations, rows: Iterable[StoredArticle]) -> list[str]:
+    """Compare stored articles with the expectations: what is wrong or missing."""
+    by_path: dict[str, StoredArticle] = {}
     for stored in rows:
-        by_path.setdefault(urlsplit(stored["url"]).path, stored)
+        by_path.setdefault(urlsplit(stored.url).path, stored)
     found: list[str] = []
     for article in expected.articles:
         row = by_path.pop(article.path, None)
         if row is None:
             found.append(f"{article.path}: not stored")
             continue
-        published = row.get("published")
         found += article.problems(
-            Article(
-                url=row["url"],
-                title=row.get("title"),
-                published=datetime.fromisoformat(published) if published else None,
-                body=row.get("body") or "",
-            )
+            Article(url=row.url, title=row.title, published=row.published, body=row.body)
         )
     found += [f"{path}: stored, but robots.txt forbids it" for path in expected.robots_disallowed
               if path in by_path]  # fmt: skip

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import ConfigError
-from ..store import Store
-from ..store.schema import decode_row, translate_errors
+from ..store import Store, StoredArticle
 
 FORMATS = ("jsonl", "csv")
 COLUMNS = (
@@ -28,7 +27,6 @@ COLUMNS = (
     "authors", "language", "description", "image", "modified", "version", "first_seen",
     "last_fetched", "last_changed",
 )  # fmt: skip
-_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -39,25 +37,17 @@ class ExportOptions:
 
 
 def changed_articles(store: Store, options: ExportOptions) -> Iterator[dict[str, Any]]:
-    """Articles written after ``options.after``, oldest change first, in batches."""
-    cursor, left = options.after, options.limit
-    while left is None or left > 0:
-        size = _BATCH if left is None else min(_BATCH, left)
-        where = "change_seq > ?"
-        params: list[object] = [cursor]
-        if options.source is not None:
-            where += " AND source = ?"
-            params.append(options.source)
-        sql = f"SELECT * FROM articles WHERE {where} ORDER BY change_seq LIMIT ?"
-        with translate_errors(store.path, "exporting articles"):
-            rows = [decode_row(row) for row in store.db.query(sql, [*params, size])]
-        if not rows:
-            return
-        for row in rows:
-            yield {column: row.get(column) for column in COLUMNS}
-        cursor = int(rows[-1]["change_seq"])
-        if left is not None:
-            left -= len(rows)
+    """Articles written after ``options.after``, oldest change first, as export rows."""
+    for article in store.changed_articles(
+        after=options.after, source=options.source, limit=options.limit
+    ):
+        yield export_row(article)
+
+
+def export_row(article: StoredArticle) -> dict[str, Any]:
+    """The documented export fields of one article, JSON-ready."""
+    data = article.to_dict()
+    return {column: data[column] for column in COLUMNS}
 
 
 def write(rows: Iterator[dict[str, Any]], out: IO[str], fmt: str) -> int | None:

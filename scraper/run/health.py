@@ -21,23 +21,21 @@ start, capped, and the first success puts it back on its schedule.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..clock import utc_now
 from ..config import Config, Source
 from ..errors import EXIT_OK, EXIT_PARTIAL
 from ..schedules import schedule_period
-from ..store import Store
-from ..store.records import ATTEMPTS, FAILURES, SUCCESSES, SourceRun, recent_source_runs
-from ..store.schema import translate_errors
+from ..store import ArticleSample, SourceRun, Store
+from ..store.records import ATTEMPTS, FAILURES, SUCCESSES
 
 __all__ = [
     "TABLE_COLUMNS",
     "ArticleHealth",
-    "ArticleSample",
     "HealthReport",
     "SourceHealth",
     "Thresholds",
@@ -80,16 +78,6 @@ class Thresholds:
     stale_periods: float = 4.0  # no run for this many schedule periods ...
     stale_min: float = 2 * 3600.0  # ... and at least this many seconds: degraded
     backoff_cap: float = 6 * 3600.0  # longest wait between retries of a failing source
-
-
-@dataclass(frozen=True)
-class ArticleSample:
-    """The few facts about one stored article that extraction health needs."""
-
-    body_length: int
-    has_title: bool
-    has_date: bool
-    errors: Mapping[str, str] = field(default_factory=dict)  # articles.extraction_errors
 
 
 @dataclass(frozen=True)
@@ -162,15 +150,11 @@ class HealthReport:
         return [s.to_dict() for s in self.sources]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def source_health(
     store: Store,
     config: Config,
     *,
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime] = utc_now,
     thresholds: Thresholds = Thresholds(),
 ) -> HealthReport:
     """The health of every configured source, from the database's records."""
@@ -178,30 +162,10 @@ def source_health(
     results = []
     for source in config.sources:
         limit = max(100, thresholds.recent_runs)
-        runs = recent_source_runs(store, source.name, limit, statuses=ATTEMPTS)
-        samples = recent_articles(store, source.name, thresholds.recent_articles)
+        runs = store.recent_source_runs(source.name, limit, statuses=ATTEMPTS)
+        samples = store.article_samples(source.name, thresholds.recent_articles)
         results.append(judge(source, runs, samples, when, thresholds))
     return HealthReport(tuple(results))
-
-
-def recent_articles(store: Store, source: str, limit: int) -> list[ArticleSample]:
-    """The source's ``limit`` most recently fetched articles."""
-    sql = (
-        "SELECT length(trim(body)) AS body_length, trim(coalesce(title, '')) != '' AS has_title,"
-        " published IS NOT NULL AS has_date, extraction_errors FROM articles"
-        " WHERE source = ? ORDER BY last_fetched DESC, id DESC LIMIT ?"
-    )
-    with translate_errors(store.path, f"reading the articles of source {source!r}"):
-        rows = list(store.db.query(sql, [source, limit]))
-    return [
-        ArticleSample(
-            body_length=int(row["body_length"] or 0),
-            has_title=bool(row["has_title"]),
-            has_date=bool(row["has_date"]),
-            errors=json.loads(row["extraction_errors"] or "{}"),
-        )
-        for row in rows
-    ]
 
 
 def judge(

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +43,13 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from ..clock import utc_now
 from ..config import Config, load_config
 from ..errors import ConfigError, ScraperError
 from ..fetch import FetchEvent, HostSpacing
-from ..schedules import Schedule, make_trigger, schedule_period
-from ..store import Store
-from ..store.records import ATTEMPTS, SourceRun, recent_source_runs, record_source_runs
+from ..schedules import Schedule, schedule_period
+from ..store import SourceRun, Store, open_store
+from ..store.records import ATTEMPTS
 from .health import Thresholds, backoff_until
 from .lock import RunLock
 from .pipeline import RunOptions, crawl
@@ -68,10 +69,6 @@ __all__ = [
 log = logging.getLogger("scraper.schedule")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class SchedulePolicy:
     """How a source's ``schedule`` becomes a job: jitter and lateness allowed."""
@@ -87,32 +84,27 @@ class JobSpec:
     """One source's job: what APScheduler is told, as a plain comparable value."""
 
     source: str  # also the job id
-    kind: str  # "cron" or "interval"
-    cron: str | None
-    seconds: float | None
+    schedule: Schedule
     jitter: float  # seconds
     misfire_grace: int  # seconds (APScheduler wants an integer)
 
     def trigger(self, timezone: tzinfo | None = None) -> BaseTrigger:
         """The APScheduler trigger; cron fields are read in ``timezone`` (None: local)."""
-        schedule = Schedule(self.kind, cron=self.cron, seconds=self.seconds)
-        return make_trigger(schedule, jitter=self.jitter, timezone=timezone)
+        return self.schedule.trigger(jitter=self.jitter, timezone=timezone)
 
 
 def plan_jobs(
     config: Config, policy: SchedulePolicy = SchedulePolicy(), *, now: datetime | None = None
 ) -> list[JobSpec]:
     """The job table for ``config``: one job per source (pure: no scheduler involved)."""
-    when = now or _utc_now()
+    when = now or utc_now()
     specs = []
     for source in config.sources:
         period = schedule_period(source.schedule, when)
         specs.append(
             JobSpec(
                 source=source.name,
-                kind=source.schedule.kind,
-                cron=source.schedule.cron,
-                seconds=source.schedule.seconds,
+                schedule=source.schedule,
                 jitter=min(period * policy.jitter_fraction, policy.max_jitter),
                 misfire_grace=_misfire_grace(period, policy),
             )
@@ -139,7 +131,7 @@ class DaemonOptions:
     timezone: tzinfo | None = None  # for cron expressions; None: the local zone
     load: Callable[[Path], Config] = load_config
     on_fetch_event: Callable[[FetchEvent], None] | None = None
-    now: Callable[[], datetime] = _utc_now
+    now: Callable[[], datetime] = utc_now
 
 
 @dataclass(frozen=True)
@@ -200,11 +192,11 @@ class Daemon:
         config = self.options.load(self.options.config_path)
         self._lock.acquire()
         try:
-            with Store(self.options.db_path, now=self.options.now) as store:
+            with open_store(self.options.db_path, now=self.options.now) as store:
                 store.abort_stale_runs()
             self._config = config
             now = datetime.now(self._scheduler.timezone) if self.options.start_now else None
-            for spec in plan_jobs(config, self.options.policy):
+            for spec in plan_jobs(config, self.options.policy, now=self.options.now()):
                 self._add(spec, next_run_time=now)
             self._scheduler.start()
         except BaseException:
@@ -215,7 +207,8 @@ class Daemon:
     def reload(self) -> JobChanges:
         """Re-read the config and add, change and remove jobs; a bad file changes nothing."""
         config = self.options.load(self.options.config_path)
-        new = {spec.source: spec for spec in plan_jobs(config, self.options.policy)}
+        planned = plan_jobs(config, self.options.policy, now=self.options.now())
+        new = {spec.source: spec for spec in planned}
         old = self._specs
         changes = JobChanges(
             added=tuple(n for n in new if n not in old),
@@ -266,7 +259,7 @@ class Daemon:
             return "removed"
         o = self.options
         started = time.monotonic()
-        with Store(o.db_path, now=o.now) as store:
+        with open_store(o.db_path, now=o.now) as store:
             until = self._backoff(store, config, name)
             if until is not None:
                 log.info("source %s is failing: no retry before %s", name, until.isoformat())
@@ -294,7 +287,7 @@ class Daemon:
     def _backoff(self, store: Store, config: Config, name: str) -> datetime | None:
         now = self.options.now()
         period = schedule_period(config.source(name).schedule, now)
-        runs = recent_source_runs(store, name, limit=100, statuses=ATTEMPTS)
+        runs = store.recent_source_runs(name, limit=100, statuses=ATTEMPTS)
         return backoff_until(runs, period, now, self.options.thresholds.backoff_cap)
 
     # -- failures reach the database ---------------------------------------------------
@@ -312,9 +305,9 @@ class Daemon:
         log.warning("source %s: %s", name, message, extra={"source": name, "outcome": status})
         scheduled = _scheduled_time(event) or now
         try:
-            with Store(self.options.db_path, now=self.options.now) as store:
-                record_source_runs(
-                    store, [SourceRun(name, status, scheduled, finished_at=now, error=message)]
+            with open_store(self.options.db_path, now=self.options.now) as store:
+                store.record_source_runs(
+                    [SourceRun(name, status, scheduled, finished_at=now, error=message)]
                 )
         except ScraperError as exc:
             log.error("source %s: could not record the %s event: %s", name, status, exc)

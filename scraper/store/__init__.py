@@ -1,5 +1,49 @@
-"""The store: the only package that speaks SQL."""
+"""The store: the only package that speaks SQL.
 
-from .sqlite import FetchRecord, Known, SaveResult, Store, body_hash
+Everything above it uses the :class:`Store` contract (:mod:`.base`) and the typed
+records of :mod:`.records`; :func:`open_store` picks the backend for a database
+argument.  SQLite (:mod:`.sqlite`) is the embedded default.
+"""
 
-__all__ = ["FetchRecord", "Known", "SaveResult", "Store", "body_hash"]
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..clock import Clock, utc_now
+from .base import Store
+from .records import (
+    ArticleSample,
+    ArticleWrite,
+    FetchRecord,
+    Known,
+    RunRecord,
+    SaveResult,
+    SourceRun,
+    StoredArticle,
+    StoredVersion,
+)
+from .sqlite import SQLiteStore
+
+__all__ = [
+    "ArticleSample",
+    "ArticleWrite",
+    "FetchRecord",
+    "Known",
+    "RunRecord",
+    "SQLiteStore",
+    "SaveResult",
+    "SourceRun",
+    "Store",
+    "StoredArticle",
+    "StoredVersion",
+    "open_store",
+]
+
+
+def open_store(target: str | Path, *, now: Clock = utc_now) -> Store:
+    """Open (creating and migrating if needed) the database named by ``target``.
+
+    ``target`` is the path of a SQLite file.  Raises :class:`~scraper.errors.StoreError`
+    naming the database when it cannot be opened.
+    """
+    return SQLiteStore(target, now=now)

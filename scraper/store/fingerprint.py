@@ -1,4 +1,8 @@
-"""Body fingerprints for duplicate detection: word shingles, MinHash bands, resemblance.
+"""Body fingerprints for duplicate detection: exact hash, word shingles, MinHash bands.
+
+The exact fingerprint (:func:`body_hash`) is the sha256 of the whitespace-normalized,
+casefolded body; bodies shorter than ``SUBSTANTIAL_BODY`` characters (normalized) take
+no part in duplicate detection at all.
 
 A body is reduced to the set of its word ``SHINGLE_WORDS``-grams after Unicode (NFKC)
 normalization and casefolding; punctuation, typographic quotes and whitespace never
@@ -21,6 +25,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+SUBSTANTIAL_BODY = 300  # characters of normalized body before duplicate detection applies
 SHINGLE_WORDS = 3
 BANDS = 20
 ROWS = 3
@@ -30,6 +35,19 @@ _HASHES = BANDS * ROWS
 _BAND = struct.Struct(f"<B{ROWS}Q")
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def body_hash(body: str) -> str:
+    """sha256 hex of the whitespace-normalized, casefolded body (``articles.body_hash``)."""
+    return hashlib.sha256(normalize(body).encode("utf-8")).hexdigest()
+
+
+def is_substantial(body: str) -> bool:
+    return len(normalize(body)) >= SUBSTANTIAL_BODY
 
 
 @dataclass(frozen=True)

@@ -1,38 +1,201 @@
-"""Per-source run records (table ``source_runs``), the history source health is computed from.
+"""The typed values that go into the store and come out of it; no SQL here.
 
-``crawl()`` writes one row per source at the end of every run (``ok``, ``partial``,
-``failed`` or ``interrupted``); the scheduler's event listener writes a row for an
-attempt that never became a crawl (``error``: the job raised; ``missed``: it fired too
-late; ``skipped``: the previous run of the source was still going).
+Every :class:`~scraper.store.base.Store` backend takes and returns these, so a caller
+never sees a row, a cursor or a column name.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .schema import iso_utc, to_json, translate_errors, write_transaction
-
-if TYPE_CHECKING:
-    from .sqlite import Store
+from ..models import Article, ListingItem, Validators
 
 __all__ = [
     "ATTEMPTS",
     "FAILURES",
+    "FETCH_KINDS",
+    "FETCH_OUTCOMES",
+    "RUN_STATUSES",
     "SOURCE_RUN_STATUSES",
     "SUCCESSES",
+    "ArticleSample",
+    "ArticleWrite",
+    "FetchRecord",
+    "Known",
+    "RunRecord",
+    "SaveResult",
     "SourceRun",
-    "record_source_runs",
-    "recent_source_runs",
+    "StoredArticle",
+    "StoredVersion",
 ]
 
+RUN_STATUSES = frozenset(
+    {"running", "ok", "partial", "failed", "aborted", "interrupted", "skipped"}
+)
+FETCH_KINDS = frozenset({"listing", "article", "robots", "feed", "sitemap"})
+FETCH_OUTCOMES = frozenset({"ok", "not-modified", "error", "skipped"})
+
+# Statuses of a source_runs row.  crawl() writes one row per source at the end of every
+# run (ok, partial, failed or interrupted); the scheduler's event listener writes one for
+# an attempt that never became a crawl (error: the job raised; missed: it fired too late;
+# skipped: the previous run of the source was still going).
 SUCCESSES = frozenset({"ok", "partial"})
 FAILURES = frozenset({"failed", "error"})
 ATTEMPTS = SUCCESSES | FAILURES | {"interrupted"}  # rows that are a run of the source
 SOURCE_RUN_STATUSES = ATTEMPTS | {"missed", "skipped"}
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the store knows about a URL, for refresh policy and conditional GET."""
+
+    article_id: int
+    last_fetched: datetime
+    validators: Validators
+
+
+@dataclass(frozen=True)
+class ArticleWrite:
+    """One extracted article page on its way into the store.
+
+    ``url`` is the canonical URL; ``aliases`` (requested, final and redirect URLs, the
+    listing's URL) map to the same article.  ``article`` already carries the listing's
+    hints where extraction found nothing; ``hints`` is the listing entry itself, kept as
+    what the listing said.  ``validators`` come from this response.
+    """
+
+    source: str
+    url: str
+    article: Article
+    fetched_at: datetime  # timezone-aware
+    aliases: tuple[str, ...] = ()
+    hints: ListingItem | None = None
+    validators: Validators = Validators()
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """The canonical URL first, then the aliases, each once."""
+        return tuple(dict.fromkeys((self.url, *self.aliases)))
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    outcome: str  # "new" | "updated" | "unchanged" | "duplicate"
+    article_id: int
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """One stored article as every query returns it.
+
+    ``published`` keeps the offset the page gave (a date-only value stays on its day);
+    the store's own stamps (``first_seen``, ``last_fetched``, ``last_changed``) are UTC.
+    ``change_seq`` grows with every write of a new or edited article (exports).
+    """
+
+    id: int
+    url: str
+    source: str
+    title: str | None
+    published: datetime | None
+    body: str
+    first_seen: datetime
+    last_fetched: datetime
+    last_changed: datetime
+    version: int
+    change_seq: int
+    date_precision: str | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    description: str | None = None
+    image: str | None = None
+    modified: datetime | None = None
+    body_hash: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    hint_title: str | None = None
+    hint_published: datetime | None = None
+    extraction_errors: Mapping[str, str] = field(default_factory=dict)
+    provenance: Mapping[str, str] = field(default_factory=dict)
+    duplicate_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values: datetimes as ISO 8601 text, tuples and mappings as lists/dicts."""
+        data: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            data[name] = value
+        return data
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """An earlier text of an article, kept when a re-fetch changed its title, date or body."""
+
+    article_id: int
+    version: int
+    title: str | None
+    published: datetime | None
+    body: str
+    fetched_at: datetime  # when this text was last seen
+
+
+@dataclass(frozen=True)
+class ArticleSample:
+    """The few facts about one stored article that extraction health needs."""
+
+    body_length: int
+    has_title: bool
+    has_date: bool
+    errors: Mapping[str, str] = field(default_factory=dict)  # the article's extraction errors
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One fetch attempt (after retries) of any kind of URL, as stored in ``fetches``."""
+
+    run_id: int
+    source: str
+    url: str
+    kind: str  # one of FETCH_KINDS
+    outcome: str  # one of FETCH_OUTCOMES
+    fetched_at: datetime
+    status: int | None = None
+    final_url: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    elapsed_ms: int | None = None
+    bytes: int | None = None
+    attempts: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in FETCH_KINDS:
+            raise ValueError(f"kind: unknown fetch kind {self.kind!r} for {self.url}")
+        if self.outcome not in FETCH_OUTCOMES:
+            raise ValueError(f"outcome: unknown fetch outcome {self.outcome!r} for {self.url}")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of the pipeline (``scraper run``, or one scheduled crawl)."""
+
+    id: int
+    status: str  # one of RUN_STATUSES
+    started_at: datetime
+    sources: tuple[str, ...]
+    finished_at: datetime | None = None
+    pid: int | None = None
+    counts: Mapping[str, int] = field(default_factory=dict)  # article outcomes, summed
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,61 +230,3 @@ class SourceRun:
         """Article pages requested (everything but 'fresh' and deliberate skips)."""
         kinds = ("new", "updated", "unchanged", "duplicate", "failed")
         return sum(int(self.counts.get(k, 0)) for k in kinds)
-
-
-def record_source_runs(store: Store, runs: Iterable[SourceRun]) -> None:
-    """Insert the rows in one transaction."""
-    rows = [_row(run) for run in runs]
-    if not rows:
-        return
-    with write_transaction(store.db, store.path, "recording source runs"):
-        store.db.table("source_runs").insert_all(rows)
-
-
-def recent_source_runs(
-    store: Store, source: str, limit: int = 20, *, statuses: Collection[str] | None = None
-) -> list[SourceRun]:
-    """The source's last ``limit`` rows (only those with one of ``statuses``), newest first."""
-    if limit < 1:
-        raise ValueError(f"limit: must be >= 1, got {limit}")
-    wanted = sorted(statuses if statuses is not None else SOURCE_RUN_STATUSES)
-    marks = ", ".join("?" * len(wanted))
-    sql = (
-        f"SELECT * FROM source_runs WHERE source = ? AND status IN ({marks})"
-        " ORDER BY id DESC LIMIT ?"
-    )
-    with translate_errors(store.path, f"reading the runs of source {source!r}"):
-        return [_decode(row) for row in store.db.query(sql, [source, *wanted, limit])]
-
-
-def _row(run: SourceRun) -> dict[str, Any]:
-    return {
-        "run_id": run.run_id,
-        "source": run.source,
-        "started_at": iso_utc(run.started_at, "started_at"),
-        "finished_at": None if run.finished_at is None else iso_utc(run.finished_at, "finished_at"),
-        "status": run.status,
-        "counts": to_json(dict(run.counts)),
-        "new": run.new,
-        "failed": run.failed,
-        "found": run.found,
-        "pages_ok": run.pages_ok,
-        "pages_failed": run.pages_failed,
-        "error": run.error,
-    }
-
-
-def _decode(row: Mapping[str, Any]) -> SourceRun:
-    finished = row["finished_at"]
-    return SourceRun(
-        source=str(row["source"]),
-        status=str(row["status"]),
-        started_at=datetime.fromisoformat(row["started_at"]),
-        finished_at=None if finished is None else datetime.fromisoformat(finished),
-        run_id=row["run_id"],
-        counts=json.loads(row["counts"] or "{}"),
-        found=int(row["found"] or 0),
-        pages_ok=int(row["pages_ok"] or 0),
-        pages_failed=int(row["pages_failed"] or 0),
-        error=row["error"],
-    )
