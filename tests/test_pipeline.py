@@ -12,7 +12,7 @@ from helpers import article_html, listing_html, slow_site, write_config
 
 from scraper import load_config, run
 from scraper.demo import DemoServer, check_rows, config, expectations
-from scraper.store import Store
+from scraper.store import SQLiteStore
 
 
 def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -26,7 +26,7 @@ def test_demo_site_stored_once_with_right_fields_and_rerun_adds_nothing(tmp_path
         first = run(config(server.base_url), db)
         second = run(config(server.base_url), db)
     assert first.status == "ok", first.summary()
-    with Store(db) as store:
+    with SQLiteStore(db) as store:
         stored = store.articles(limit=100)
     assert check_rows(expectations(), stored) == []
     assert len(stored) == len(expectations().articles)
@@ -250,6 +250,39 @@ def test_latest_news_on_article_pages_finds_more_articles_one_level_deep(
     assert fault_server.hits[third] == 0
     hint = rows(db, "select hint_published from articles where title = 'Story 2'")
     assert hint == ([("2026-01-01T00:00:00+00:00",)] if follow else [])
+
+
+def test_each_article_page_is_parsed_once_with_follow_links(
+    fault_server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Link finding and extraction share one parse of an article page."""
+    import importlib
+
+    import selectolax.lexbor
+
+    paths = [f"/news/2026/01/harbour-story-number-{n}" for n in range(1, 6)]
+    fault_server.page("/news/", listing_html(paths[:2]).encode())
+    for n, path in enumerate(paths, start=1):
+        sidebar = tuple(paths[2:]) if n <= 2 else ()
+        html = article_html(f"Story {n}", f"2026-01-0{n}T10:00:00+00:00", sidebar=sidebar)
+        fault_server.page(path, html.encode())
+    parsed: list[str] = []
+
+    def counting(markup: str | bytes) -> selectolax.lexbor.LexborHTMLParser:
+        text = markup if isinstance(markup, str) else markup.decode("utf-8", "replace")
+        parsed.append(next((t for t in ("Story 1", "Story 2", "Story 3", "Story 4",
+                                        "Story 5", "Latest news") if t in text), "?"))  # fmt: skip
+        return selectolax.lexbor.LexborHTMLParser(markup)
+
+    for name in ("extract.document", "extract.article", "discover.listing"):
+        module = importlib.import_module(f"scraper.{name}")  # every parser of a whole page
+        monkeypatch.setattr(module, "LexborHTMLParser", counting)
+    cfg = load_config(write_config(tmp_path / "c.toml", fault_server.base))
+    report = run(cfg, tmp_path / "n.db")
+    assert report.status == "ok", report.summary()
+    assert report.totals()["new"] == 5  # two from the listing, three from their sidebars
+    # the listing page once, and each of the five article pages once
+    assert sorted(parsed) == ["Latest news", "Story 1", "Story 2", "Story 3", "Story 4", "Story 5"]
 
 
 def test_feed_and_gzipped_sitemap_sources(fault_server: FaultServer, tmp_path: Path) -> None:

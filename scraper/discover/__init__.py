@@ -7,7 +7,15 @@ order first seen; a later occurrence only fills hints the first one lacked.
 from __future__ import annotations
 
 from .feeds import parse_feed, parse_sitemap
-from .linkrules import LinkRules, looks_like_article
-from .listing import parse_listing
+from .linkrules import LinkRules, looks_like_article, merge
+from .listing import listing_of, parse_listing
 
-__all__ = ["LinkRules", "looks_like_article", "parse_feed", "parse_listing", "parse_sitemap"]
+__all__ = [
+    "LinkRules",
+    "listing_of",
+    "looks_like_article",
+    "merge",
+    "parse_feed",
+    "parse_listing",
+    "parse_sitemap",
+]

@@ -11,6 +11,7 @@ from functools import cached_property
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..config import Source
 from ..models import ListingItem
 from ..urls import host_of, normalize_url, same_site
 
@@ -101,6 +102,18 @@ class LinkRules:
     @cached_property
     def tz(self) -> tzinfo:
         return _zone(self.timezone)
+
+    @classmethod
+    def of(cls, source: Source) -> LinkRules:
+        """The rules of a configured source (build them once per source and run)."""
+        return cls(
+            domains=source.domains,
+            selector=source.link_selector,
+            pattern=source.link_pattern,
+            next_selector=source.next_selector,
+            timezone=source.rules.timezone,
+            date_format=source.rules.date_format,
+        )
 
     def accepts(self, url: str, page_url: str) -> bool:
         """True for a same-site URL that matches the pattern (if any)."""

@@ -69,16 +69,23 @@ def parse_listing(html: str, url: str, rules: LinkRules, *, now: datetime | None
     text; its date hint is a ``<time>`` or a date text in the same list item or card
     (or right after the link).  ``now`` anchors relative dates such as "2 hours ago".
     """
-    return _ListingPage(html, url, rules).listing(DateReader(rules, now))
+    return listing_of(LexborHTMLParser(html), url, rules, now=now)
+
+
+def listing_of(
+    tree: LexborHTMLParser, url: str, rules: LinkRules, *, now: datetime | None = None
+) -> Listing:
+    """:func:`parse_listing` on a page parsed already; the tree is only read."""
+    return _ListingPage(tree, url, rules).listing(DateReader(rules, now))
 
 
 class _ListingPage:
     """One parsed listing page; resolves each link once."""
 
-    def __init__(self, html: str, url: str, rules: LinkRules) -> None:
+    def __init__(self, tree: LexborHTMLParser, url: str, rules: LinkRules) -> None:
         self.url = normalize_url(url)
         self.rules = rules
-        self.tree = LexborHTMLParser(html)
+        self.tree = tree
         base = self.tree.css_first("base[href]")
         self.base = (resolve(base.attributes.get("href"), self.url) if base else None) or self.url
         self._links: dict[str, str | None] = {}

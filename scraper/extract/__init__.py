@@ -9,8 +9,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-_EXPORTS = {"extract": "article", "decode_html": "decode"}
-__all__ = ["decode_html", "extract"]
+_EXPORTS = {
+    "Document": "document",
+    "decode_html": "decode",
+    "extract": "article",
+    "extract_document": "article",
+    "parse_document": "document",
+}
+__all__ = ["Document", "decode_html", "extract", "extract_document", "parse_document"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,5 +27,6 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from .article import extract
+    from .article import extract, extract_document
     from .decode import decode_html
+    from .document import Document, parse_document

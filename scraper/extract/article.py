@@ -1,9 +1,12 @@
 """``extract()``: one HTML page in, one :class:`~scraper.models.Article` out.
 
-The page is parsed once.  Metadata (JSON-LD, meta tags) and the publication date are
-read from the untouched tree; then per-site ``exclude`` rules and non-content elements
-are removed and the body is found.  Per-site rules win field by field; when one gives
-nothing the generic result is used and the reason lands in ``Article.errors``.
+The page is parsed once (:func:`~.document.parse_document`); a caller that also reads
+the page's links parses it itself and hands the :class:`~.document.Document` to
+:func:`extract_document` after reading them.  Metadata (JSON-LD, meta tags) and the
+publication date are read from the untouched tree; then per-site ``exclude`` rules and
+non-content elements are removed and the body is found.  Per-site rules win field by
+field; when one gives nothing the generic result is used and the reason lands in
+``Article.errors``.
 
 Failure policy: ``extract`` never raises for odd or broken HTML.  Even input that is not
 a document at all (empty bytes, only whitespace) gives an ``Article`` with an empty
@@ -26,13 +29,13 @@ from . import fields
 from .body import BodyHints, BodyResult, find_body
 from .clean import ClassCache, prune_tree
 from .dates import find_published
-from .decode import decode_html, utf8_payload
+from .document import Document, parse_document
 from .embedded import embedded_article_html
 from .metadata import PageMeta, clean_text, read_metadata
 from .siterules import RuleMiss, remove_excluded, rule_body, rule_published, rule_title
 from .title import choose_title, signals_from
 
-__all__ = ["extract"]
+__all__ = ["extract", "extract_document"]
 
 T = TypeVar("T")
 
@@ -77,13 +80,24 @@ def extract(
     now: datetime | None = None,
 ) -> Article:
     """Extract the article on one page (see the module docstring for the failure policy)."""
-    document = _as_document(html, headers)
-    if not document.strip():
+    return extract_document(parse_document(html, headers), url, rules=rules, now=now)
+
+
+def extract_document(
+    document: Document,
+    url: str | None = None,
+    *,
+    rules: SiteRules | None = None,
+    now: datetime | None = None,
+) -> Article:
+    """Extract the article from a parsed page; the tree is pruned on the way."""
+    if document.empty:
         return Article(url=url, title=None, published=None, body="", errors=dict(_EMPTY))
     notes = _Notes()
-    tree = LexborHTMLParser(document)
+    tree = document.tree
     rules = rules or _NO_RULES
-    page = _Page(tree, document, read_metadata(tree), url, rules, _zone(rules, notes), now)
+    headers = document.headers
+    page = _Page(tree, document.markup, read_metadata(tree), url, rules, _zone(rules, notes), now)
     dated = _published(page, notes)
     rule_title_value = _rule_title(page, notes)
     canonical, source = fields.canonical_url(page.meta, url)
@@ -110,18 +124,6 @@ def extract(
 
 
 _EMPTY = {"document": "empty document: no HTML to extract from"}
-
-
-def _as_document(html: str | bytes, headers: Mapping[str, str] | None) -> str | bytes:
-    """Text for the parser; UTF-8 bytes go to it as they are (lexbor reads UTF-8)."""
-    if isinstance(html, str):
-        return html
-    if isinstance(html, bytes | bytearray | memoryview):
-        data = bytes(html)
-        content_type = fields.header(headers, "content-type")
-        payload = utf8_payload(data, content_type)
-        return payload if payload is not None else decode_html(data, content_type)
-    raise TypeError(f"extract() needs str or bytes, not {type(html).__name__}")
 
 
 def _note(found: tuple[T, str | None], name: str, notes: _Notes) -> T:

@@ -1,30 +1,108 @@
-"""Where an article is stored and what it leads to: canonical URL, aliases, hints, links."""
+"""The article stage: fetch one article page, extract it, store it, and find its links.
+
+The page is parsed once: its "Latest news" links are read from the tree before
+extraction prunes it.  Each call returns an :class:`ArticleOutcome`; nothing here
+counts or reports.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from ..config import Source
-from ..discover import LinkRules, parse_listing
-from ..models import Article, ListingItem, Page
+from ..discover import LinkRules, listing_of
+from ..errors import FetchError, NotHTML, RobotsDisallowed
+from ..extract import Document, extract_document, parse_document
+from ..fetch import Fetcher
+from ..models import Article, ListingItem, Page, Validators
+from ..store import ArticleWrite, Known, Store
 from ..urls import host_of, normalize_url, same_site
+from .fetchlog import FetchLog
+
+log = logging.getLogger("scraper")
 
 
-def link_rules(source: Source) -> LinkRules:
-    return LinkRules(
-        domains=source.domains,
-        selector=source.link_selector,
-        pattern=source.link_pattern,
-        next_selector=source.next_selector,
-        timezone=source.rules.timezone,
-        date_format=source.rules.date_format,
-    )
+@dataclass(frozen=True)
+class ArticleOutcome:
+    """How one article went, and the article links found on its page."""
+
+    outcome: str  # one of report.OUTCOMES
+    message: str = ""
+    links: tuple[ListingItem, ...] = ()
 
 
-def article_links(html: str, page: Page, source: Source) -> tuple[ListingItem, ...]:
-    """Article links on an article page (its "Latest news" list), other than itself."""
+class ArticleStage:
+    """Handles the articles of one run; remembers which articles it stored."""
+
+    def __init__(self, fetcher: Fetcher, store: Store, fetches: FetchLog) -> None:
+        self.fetcher = fetcher
+        self.store = store
+        self.fetches = fetches
+        self.saved: set[int] = set()  # articles stored in this run (ids only: bounded)
+
+    async def handle(
+        self, source: Source, item: ListingItem, rules: LinkRules | None, now: datetime
+    ) -> ArticleOutcome:
+        """Fetch, extract and store ``item``; ``rules`` set means: also return its links."""
+        known = self.store.known([item.url])
+        if known and known.article_id in self.saved:
+            return ArticleOutcome("duplicate")  # stored in this run under another of its URLs
+        if known and (now - known.last_fetched).total_seconds() < source.refresh_after:
+            return ArticleOutcome("fresh")
+        try:
+            validators = known.validators if known else None
+            page = await self.fetcher.fetch(item.url, validators=validators)
+        except FetchError as exc:
+            self.fetches.error(source, item.url, "article", exc)
+            skipped = isinstance(exc, RobotsDisallowed | NotHTML)
+            return ArticleOutcome("skipped" if skipped else "failed", str(exc))
+        self.fetches.page(source, page, "article")
+        if page.not_modified:
+            return self._not_modified(item, page, known)
+        try:
+            document = parse_document(page.content, page.headers)
+            links = article_links(document, page, rules) if rules is not None else ()
+            article = extract_document(document, page.final_url, rules=source.rules, now=now)
+        except Exception as exc:  # a parser bug must not end the run: record it
+            log.exception("%s: extraction crashed on %s", source.name, page.final_url)
+            return ArticleOutcome("failed", f"{page.final_url}: extraction failed: {exc!r}")
+        result = self.store.save_article(
+            ArticleWrite(
+                source=source.name,
+                url=canonical_url(article, page, source.domains),
+                article=with_listing_hints(article, item),
+                fetched_at=page.fetched_at,
+                aliases=alias_urls(item, page),
+                hints=item,
+                validators=Validators(page.etag, page.last_modified),
+            )
+        )
+        self.saved.add(result.article_id)
+        return ArticleOutcome(result.outcome, links=links)
+
+    def _not_modified(self, item: ListingItem, page: Page, known: Known | None) -> ArticleOutcome:
+        if known is None:
+            message = f"{item.url}: HTTP 304 to a request that was not conditional"
+            return ArticleOutcome("failed", message)
+        self.store.touch(
+            known.article_id,
+            fetched_at=page.fetched_at,
+            etag=page.etag,
+            last_modified=page.last_modified,
+        )
+        return ArticleOutcome("unchanged")
+
+
+def article_links(document: Document, page: Page, rules: LinkRules) -> tuple[ListingItem, ...]:
+    """Article links on an article page (its "Latest news" list), other than itself.
+
+    Reads the tree only: call it before extraction prunes the tree.
+    """
     own = {normalize_url(page.final_url), normalize_url(page.requested_url)}
-    listing = parse_listing(html, page.final_url, link_rules(source))
+    listing = listing_of(document.tree, page.final_url, rules)
     return tuple(item for item in listing.items if item.url not in own)
 
 
@@ -41,14 +119,15 @@ def canonical_url(article: Article, page: Page, domains: tuple[str, ...]) -> str
     return final
 
 
-def alias_urls(item: ListingItem, page: Page) -> set[str]:
-    urls = {item.url}
-    for url in (page.requested_url, page.final_url, *page.redirects):
+def alias_urls(item: ListingItem, page: Page) -> tuple[str, ...]:
+    """The listing's URL, and the requested, redirect and final URLs, normalized."""
+    urls = [item.url]
+    for url in (page.requested_url, *page.redirects, page.final_url):
         try:
-            urls.add(normalize_url(url))
+            urls.append(normalize_url(url))
         except ValueError:
             continue
-    return urls
+    return tuple(dict.fromkeys(urls))
 
 
 def with_listing_hints(article: Article, item: ListingItem) -> Article:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
-from ..store.records import SourceRun
 
 MAX_ERRORS_KEPT = 5
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "fresh", "skipped", "failed")
@@ -20,50 +18,6 @@ class ArticleEvent:
     url: str
     outcome: str  # one of OUTCOMES
     message: str = ""
-
-
-@dataclass
-class Tally:
-    """Counts for one source, filled in while it runs."""
-
-    name: str
-    pages_ok: int = 0
-    pages_failed: int = 0
-    found: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
-    errors: list[str] = field(default_factory=list)
-    finished_at: datetime | None = None
-    interrupted: bool = False  # stopped before its work was done
-
-    def error(self, message: str) -> None:
-        if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append(message)
-
-    def source_run(self, run_id: int, started_at: datetime) -> SourceRun:
-        report = self.report()
-        cut = self.interrupted or self.finished_at is None
-        return SourceRun(
-            source=self.name,
-            status="interrupted" if cut else report.status,
-            started_at=started_at,
-            finished_at=self.finished_at,
-            run_id=run_id,
-            counts=report.counts,
-            found=self.found,
-            pages_ok=self.pages_ok,
-            pages_failed=self.pages_failed,
-            error=self.errors[0] if self.errors else None,
-        )
-
-    def report(self) -> SourceReport:
-        return SourceReport(
-            name=self.name,
-            pages_ok=self.pages_ok,
-            pages_failed=self.pages_failed,
-            found=self.found,
-            counts=dict(self.counts),
-            errors=tuple(self.errors),
-        )
 
 
 @dataclass(frozen=True)
