@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
+import logging
 import random
-import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import faultserver as fs
+from click.testing import CliRunner
 from faultserver import FaultServer
+
+from scraper.cli import run_command_line
 
 _WORDS = (
     "council harbour ferry budget plan vote members ward cost timetable businesses river "
@@ -100,20 +104,41 @@ concurrency = {concurrency}
     return path
 
 
-def run_cli(
-    *args: str, cwd: Path | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m scraper ARGS`` as a user would and capture its output."""
-    env = dict(os.environ)
-    return subprocess.run(
-        [sys.executable, "-m", "scraper", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
+@dataclass(frozen=True)
+class CliResult:
+    """How a run of the ``scraper`` command ended (the fields of a ``CompletedProcess``)."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path | None = None, input: str | bytes | None = None) -> CliResult:
+    """Run ``scraper ARGS`` in this process and capture its output as a user would see it.
+
+    It comes through ``run_command_line``, the entry point's own error handling, so exit
+    codes and one-line errors are the installed script's; stdout and stderr are captured
+    in memory (not terminals, like pipes) and ``input`` is stdin.  What a process alone
+    can show (signals, the console script itself) is tested with ``subprocess``.
+    """
+    loggers = [logging.getLogger(name) for name in ("scraper", "apscheduler")]
+    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
+    try:
+        with (
+            contextlib.chdir(cwd or "."),
+            CliRunner().isolation(input=input) as (stdout, stderr, _),
+        ):
+            code = run_command_line(list(args), prog_name="scraper")
+            sys.stdout.flush()  # the isolation's text wrappers buffer
+            sys.stderr.flush()
+            out, err = stdout.getvalue(), stderr.getvalue()
+    finally:  # the command configured logging for a process; undo it for the next test
+        for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
+    return CliResult(args, code, out.decode(), err.decode())
 
 
 def slow_site(server: FaultServer, count: int, hold: float) -> list[str]:

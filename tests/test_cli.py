@@ -1,10 +1,20 @@
-"""The ``scraper`` command as a user runs it: exit codes, one-line errors, output formats."""
+"""The ``scraper`` command as a user runs it: exit codes, one-line errors, output formats.
+
+Most tests run the command in this process (``helpers.run_cli``, through the entry
+point's own error handling); the few that need a real process say why.
+"""
 
 from __future__ import annotations
 
 import ast
 import json
+import logging
 import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import faultserver as fs
@@ -13,6 +23,7 @@ from faultserver import FaultServer
 from helpers import article_html, listing_html, run_cli, slow_site, write_config
 
 import scraper
+import scraper.cli
 from scraper.cli import cli
 from scraper.run.lock import RunLock
 
@@ -99,18 +110,10 @@ def test_extract_file_and_stdin(tmp_path: Path) -> None:
     assert data["published"] == "2026-01-03T10:00:00+03:00"
     assert "paragraph 0" in data["body"] and "Latest news" not in data["body"]
     assert {"url", "title", "published", "body"} <= set(data)
-    import subprocess
-    import sys
-
-    piped = subprocess.run(
-        [sys.executable, "-m", "scraper", "extract", "-", "--explain"],
-        input=html.encode("cp1251"),
-        capture_output=True,
-        check=False,
-    )
-    assert piped.returncode == 0
+    piped = run_cli("extract", "-", "--explain", input=html.encode("cp1251"))
+    assert piped.returncode == 0, piped.stderr
     assert json.loads(piped.stdout)["title"] == "Харбор план"
-    assert b"title" in piped.stderr  # the explanation names each field's signal
+    assert "title" in piped.stderr  # the explanation names each field's signal
 
 
 def test_public_api_is_pinned() -> None:
@@ -149,13 +152,59 @@ def test_every_command_is_thin_documented_and_in_the_readme() -> None:
         assert length <= 30, f"command {name} is {length} lines; move logic into the library"
 
 
-def test_sigterm_stops_a_cron_run_cleanly(fault_server: FaultServer, tmp_path: Path) -> None:
-    import signal
-    import sqlite3
-    import subprocess
-    import sys
-    import time
+def test_logs_go_to_stderr_and_logging_is_left_as_it_was(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    fault_server.route("/news/", fs.status(503))
+    cfg = write_config(tmp_path / "c.toml", fault_server.base)
+    db = str(tmp_path / "n.db")
+    done = run_cli("-v", "--log-format", "json", "run", "--config", str(cfg), "--db", db)
+    assert done.returncode == 3
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert any(e["kind"] == "retry" and e["status"] == 503 for e in events), done.stderr
+    assert "site failed" in done.stderr.splitlines()[-1]  # the summary comes last
+    assert logging.getLogger("scraper").propagate  # the next test's caplog still works
 
+
+def test_heavy_modules_load_only_when_a_command_runs() -> None:
+    """``import scraper.cli`` (all that ``scraper --help`` needs) loads click and little else."""
+    heavy = [
+        "httpx", "sqlite_utils", "apscheduler", "selectolax", "scraper.extract.article",
+        "scraper.run.pipeline", "scraper.store", "scraper.fetch", "scraper.config",
+    ]  # fmt: skip
+    code = f"import sys, scraper.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run(  # a fresh interpreter: this one has imported everything already
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
+    code = "import sys, scraper.config; print('apscheduler' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"  # the scheduler's own import stays with its triggers
+
+
+def test_cli_copies_of_library_constants_agree() -> None:
+    from scraper import demo, export
+
+    assert scraper.cli.DEMO_PORT == demo.PREFERRED_PORT
+    assert scraper.cli.EXPORT_FORMATS == export.FORMATS
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["frobnicate"], ["articles", "--db", "/nonexistent/n.db"], ["run", "--config"]],
+)
+def test_installed_console_script_matches_the_in_process_runner(args: list[str]) -> None:
+    """A real process: the installed ``scraper`` script, its exit code and its stderr."""
+    script = Path(sys.executable).with_name("scraper")
+    done = subprocess.run([script, *args], capture_output=True, text=True, check=False)
+    in_process = run_cli(*args)
+    assert (done.returncode, done.stderr) == (in_process.returncode, in_process.stderr)
+    # Only help wraps differently: at 80 columns in CliRunner, at the terminal's width here.
+    assert done.stdout.splitlines()[:1] == in_process.stdout.splitlines()[:1]
+
+
+def test_sigterm_stops_a_cron_run_cleanly(fault_server: FaultServer, tmp_path: Path) -> None:
+    """A real process: SIGTERM is delivered to it, and it must exit 130 on its own."""
     slugs = slow_site(fault_server, 10, hold=0.2)
     cfg = write_config(tmp_path / "c.toml", fault_server.base, concurrency=1)
     db = tmp_path / "n.db"

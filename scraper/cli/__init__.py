@@ -2,6 +2,10 @@
 
 Exit codes: 0 ok, 1 partial (some source or article failed), 2 usage or config error,
 3 nothing worked, 4 another run holds the database lock, 130 interrupted.
+
+Importing this module loads click and little else, so ``scraper --help`` starts quickly:
+each command imports the pipeline, store, scheduler or extraction it needs when it runs
+(``tests/test_cli.py`` checks that the heavy modules stay unloaded).
 """
 
 from __future__ import annotations
@@ -11,26 +15,29 @@ import logging
 import signal
 import sys
 import threading
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from .. import demo as demo_site
-from ..config import Config, load_config
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, ScraperError
-from ..export import FORMATS, ExportOptions, changed_articles, read_cursor, save_cursor, write
-from ..extract import extract as extract_article
-from ..run.health import TABLE_COLUMNS, source_health
-from ..run.pipeline import RunOptions, run
-from ..run.report import RunReport
-from ..run.scheduler import Controls, Daemon, DaemonOptions, serve
-from ..store import Store
 from .logs import log_fetch_event, setup_logging
 from .render import Progress, article_json, explanation, json_lines, run_report, table
 
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..run.pipeline import RunOptions
+    from ..run.report import RunReport
+    from ..run.scheduler import Controls
+
 DEFAULT_DB = "db/news.db"
 DEFAULT_CONFIG = "config/sources.toml"
+# Copies of library constants, so that building the options imports neither the demo
+# nor the export (and through them the store); a test checks that they agree.
+DEMO_PORT = 8765  # scraper.demo.PREFERRED_PORT
+EXPORT_FORMATS = ("jsonl", "csv")  # scraper.export.FORMATS
 
 db_option = click.option(
     "--db",
@@ -88,6 +95,9 @@ def run_command(
     config_path: str, db: str, sources: tuple[str, ...], lock_wait: float, quiet: bool
 ) -> None:
     """Run every configured source once (for cron): fetch, extract, store."""
+    from ..config import load_config
+    from ..run.pipeline import RunOptions
+
     config = load_config(config_path)
     report = _run(config, db, RunOptions(sources=sources, lock_wait=lock_wait), quiet)
     sys.exit(report.exit_code)
@@ -106,18 +116,22 @@ def run_command(
     "--port",
     type=int,
     default=None,
-    help=f"Port for the bundled site on 127.0.0.1 (default {demo_site.PREFERRED_PORT} "
+    help=f"Port for the bundled site on 127.0.0.1 (default {DEMO_PORT} "
     "if free, else any; 0: any free port).",
 )
 @quiet_option
 def demo_command(db: str, port: int | None, quiet: bool) -> None:
     """Serve the bundled sample news site on 127.0.0.1 and run the pipeline on it."""
+    from .. import demo as demo_site
+    from ..run.pipeline import RunOptions
+    from ..store import open_store
+
     with demo_site.serve(port) as base_url:
         config = demo_site.config(base_url)
         report = _run(config, db, RunOptions(), quiet)
-    with Store(db) as store:
+    with open_store(db) as store:
         rows = store.articles(limit=100, source="demo")
-    click.echo(table(rows, ["published", "title", "url"]))
+    click.echo(table([row.to_dict() for row in rows], ["published", "title", "url"]))
     problems = demo_site.check_rows(demo_site.expectations(), rows)
     for problem in problems:
         click.echo(f"check failed: {problem}", err=True)
@@ -129,9 +143,11 @@ def demo_command(db: str, port: int | None, quiet: bool) -> None:
 
 
 @cli.command("serve-demo")
-@click.option("--port", type=int, default=demo_site.PREFERRED_PORT, show_default=True)
+@click.option("--port", type=int, default=DEMO_PORT, show_default=True)
 def serve_demo_command(port: int) -> None:
     """Serve the bundled sample site until interrupted (for trying configs by hand)."""
+    from .. import demo as demo_site
+
     with demo_site.serve(port) as base_url:
         click.echo(f"serving the demo site at {base_url} (Ctrl-C to stop)")
         demo_site.wait_forever()
@@ -143,6 +159,8 @@ def serve_demo_command(port: int) -> None:
 @click.option("--explain", is_flag=True, help="Show which rule or signal produced each field.")
 def extract_command(page: str, url: str | None, explain: bool) -> None:
     """Extract title, date and body from one HTML file (or - for stdin) as JSON."""
+    from ..extract import extract as extract_article
+
     data = sys.stdin.buffer.read() if page == "-" else _read_file(page)
     article = extract_article(data, url)
     click.echo(article_json(article, explain=explain))
@@ -161,14 +179,16 @@ def extract_command(page: str, url: str | None, explain: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def articles_command(
-    db: str, limit: int, source: str | None, since: str | None, as_json: bool
+    db: str, limit: int, source: str | None, since: datetime | None, as_json: bool
 ) -> None:
     """List the most recent stored articles."""
+    from ..store import open_store
+
     _require_db(db)
-    with Store(db) as store:
-        rows = store.articles(limit=limit, source=source, since=since)
+    with open_store(db) as store:
+        dicts = [row.to_dict() for row in store.articles(limit=limit, source=source, since=since)]
     click.echo(
-        json_lines(rows) if as_json else table(rows, ["published", "source", "title", "url"])
+        json_lines(dicts) if as_json else table(dicts, ["published", "source", "title", "url"])
     )
 
 
@@ -195,6 +215,8 @@ def schedule_command(
     config_path: str, db: str, grace: float, lock_wait: float, start_now: bool
 ) -> None:
     """Run each source on its schedule until SIGTERM/SIGINT; SIGHUP re-reads the config."""
+    from ..run.scheduler import Controls, Daemon, DaemonOptions, serve
+
     options = DaemonOptions(
         Path(config_path), Path(db), grace=grace, lock_wait=lock_wait, start_now=start_now
     )
@@ -210,9 +232,13 @@ def schedule_command(
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 def status_command(config_path: str, db: str, as_json: bool) -> None:
     """Show each source's health; exit 1 when any source is degraded or failing."""
+    from ..config import load_config
+    from ..run.health import TABLE_COLUMNS, source_health
+    from ..store import open_store
+
     config = load_config(config_path)
     _require_db(db)
-    with Store(db) as store:
+    with open_store(db) as store:
         report = source_health(store, config)
     click.echo(json_lines(report.dicts()) if as_json else table(report.rows(), TABLE_COLUMNS))
     sys.exit(report.exit_code)
@@ -220,7 +246,9 @@ def status_command(config_path: str, db: str, as_json: bool) -> None:
 
 @cli.command("export")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True
+)
 @click.option("--after", type=click.IntRange(min=0), help="Only changes after this change_seq.")
 @click.option(
     "--cursor-file",
@@ -238,9 +266,12 @@ def export_command(
     limit: int | None,
 ) -> None:
     """Write new and changed articles since a cursor to stdout (JSON lines or CSV)."""
+    from ..export import ExportOptions, changed_articles, read_cursor, save_cursor, write
+    from ..store import open_store
+
     _require_db(db)
     start = after if after is not None else read_cursor(cursor_file) if cursor_file else 0
-    with Store(db) as store:
+    with open_store(db) as store:
         rows = changed_articles(store, ExportOptions(after=start, source=source, limit=limit))
         last = write(rows, sys.stdout, fmt)
     sys.stdout.flush()
@@ -250,6 +281,8 @@ def export_command(
 
 
 def _run(config: Config, db: str, options: RunOptions, quiet: bool) -> RunReport:
+    from ..run.pipeline import run
+
     show = not quiet and sys.stdout.isatty()
     progress = Progress(enabled=show)
     stop = threading.Event()  # SIGTERM: stop taking work, finish within the grace period
@@ -271,16 +304,18 @@ def _run(config: Config, db: str, options: RunOptions, quiet: bool) -> RunReport
     return report
 
 
-def _iso_date(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            raise click.BadParameter(
-                f"{value!r} is not an ISO 8601 date or time (e.g. 2026-01-14)",
-                param_hint="--since",
-            ) from None
-    return value
+def _iso_date(value: str | None) -> datetime | None:
+    """An ISO 8601 date or time; one without an offset is read as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date or time (e.g. 2026-01-14)",
+            param_hint="--since",
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _read_file(path: str) -> bytes:
@@ -309,23 +344,44 @@ def _install_signal_handlers(controls: Controls) -> None:
     signal.signal(signal.SIGHUP, reload)
 
 
-def main() -> None:
+def main(args: Sequence[str] | None = None, prog_name: str | None = None) -> NoReturn:
     """Console-script entry: errors become one line on stderr and a documented exit code."""
+    sys.exit(run_command_line(args, prog_name))
+
+
+def run_command_line(args: Sequence[str] | None = None, prog_name: str | None = None) -> int:
+    """Run the command line ``args`` (default ``sys.argv[1:]``) and return its exit code.
+
+    Every failure becomes one line on stderr and a documented exit code; :func:`main`
+    and the in-process test runner (``tests/helpers.py``) both come through here.
+    """
     try:
-        cli.main(standalone_mode=False)
+        result = cli.main(args, prog_name, standalone_mode=False)
+    except SystemExit as exc:  # a command's sys.exit(code)
+        return _exit_status(exc.code)
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except click.ClickException as exc:
         exc.show()
-        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+        return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
     except ScraperError as exc:
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line for the user, the traceback in the log
         logging.getLogger("scraper").debug("unexpected error", exc_info=True)
         click.echo(f"Error: internal error: {exc!r} (run with -vv for the traceback)", err=True)
-        sys.exit(EXIT_FAILED)
+        return EXIT_FAILED
+    # click returns ctx.exit()'s code (0 after --help or --version), else the command's value
+    return result if isinstance(result, int) else 0
+
+
+def _exit_status(code: object) -> int:
+    """The status ``sys.exit(code)`` gives a process (a message is printed, then 1)."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    click.echo(code, err=True)
+    return 1

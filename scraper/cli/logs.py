@@ -6,8 +6,10 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO
 
-from ..fetch import FetchEvent
+if TYPE_CHECKING:
+    from ..fetch import FetchEvent
 
 _FIELDS = ("source", "url", "status", "elapsed_ms", "attempt", "outcome", "kind")
 
@@ -30,10 +32,24 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not when it was set up.
+
+    So output lands where the process's stderr points now, e.g. in a test runner's capture.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # handle() holds the handler's lock around emit()
+        super().emit(record)
+
+
 def setup_logging(verbosity: int, fmt: str = "text") -> None:
     """Configure the ``scraper`` logger: warnings by default, -v info, -vv debug."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     if fmt == "json":
         handler.setFormatter(JSONFormatter())
     else:

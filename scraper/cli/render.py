@@ -6,10 +6,11 @@ import json
 import shutil
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..models import Article
-from ..run.report import ArticleEvent, RunReport
+if TYPE_CHECKING:  # the CLI imports this module at start: keep it light
+    from ..models import Article
+    from ..run.report import ArticleEvent, RunReport
 
 
 def table(
@@ -69,9 +70,9 @@ def explanation(article: Article) -> str:
 class Progress:
     """A one-line live counter on a terminal; silent elsewhere."""
 
-    def __init__(self, stream: TextIO = sys.stderr, *, enabled: bool | None = None) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty() if enabled is None else enabled
+    def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream  # stderr as it is now
+        self.enabled = self.stream.isatty() if enabled is None else enabled
         self.counts: dict[str, int] = {}
 
     def __call__(self, event: ArticleEvent) -> None:
