@@ -61,6 +61,8 @@ _EXPORTS = {
     "RunReport": "run.report",
     "SourceReport": "run.report",
     "Store": "store",
+    "StoredArticle": "store",
+    "open_store": "store",
     "normalize_url": "urls",
 }
 
@@ -90,6 +92,7 @@ __all__ = [
     "Source",
     "SourceReport",
     "Store",
+    "StoredArticle",
     "StoreError",
     "TooLarge",
     "TooManyRedirects",
@@ -99,6 +102,7 @@ __all__ = [
     "extract",
     "load_config",
     "normalize_url",
+    "open_store",
     "parse_config",
     "run",
 ]
@@ -164,5 +168,5 @@ if TYPE_CHECKING:
     from .run.pipeline import RunOptions, crawl
     from .run.report import RunReport, SourceReport
     from .schedules import Schedule
-    from .store import Store
+    from .store import Store, StoredArticle, open_store
     from .urls import normalize_url

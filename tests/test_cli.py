@@ -122,11 +122,25 @@ def test_public_api_is_pinned() -> None:
         "FetchSettings", "FetchTimeout", "Fetcher", "HTTPStatusFailure", "Listing",
         "ListingItem", "LockHeld", "NotHTML", "Page", "RobotsDisallowed", "RunLock",
         "RunOptions", "RunReport", "Schedule", "ScraperError", "SiteRules", "Source",
-        "SourceReport", "Store", "StoreError", "TooLarge", "TooManyRedirects", "Validators",
-        "crawl", "decode_html", "extract", "load_config", "normalize_url", "parse_config", "run",
+        "SourceReport", "Store", "StoreError", "StoredArticle", "TooLarge", "TooManyRedirects",
+        "Validators", "crawl", "decode_html", "extract", "load_config", "normalize_url",
+        "open_store", "parse_config", "run",
     ]  # fmt: skip
     for name in scraper.__all__:
         assert getattr(scraper, name) is not None
+
+
+def test_extract_and_run_stay_functions_beside_their_subpackages() -> None:
+    """``scraper.extract``/``scraper.run`` are functions and packages; importing the
+    packages' modules later must not rebind the names to the modules."""
+    code = (
+        "import scraper, scraper.extract.dates, scraper.run.pipeline, scraper.run.scheduler\n"
+        "from scraper.extract import extract\n"
+        "assert callable(scraper.extract) and callable(scraper.run)\n"
+        "assert scraper.extract('<p>one</p>').body == 'one' and extract is not scraper.extract\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_extract_from_python_returns_typed_article() -> None:
