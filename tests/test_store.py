@@ -90,7 +90,7 @@ def test_new_then_unchanged_then_updated(store: Store, clock: StepClock) -> None
 
     later = clock.tick()
     again = save(store, url, article(text(1)), etag='"v2"', when=later)
-    assert again == SaveResult("unchanged", first.article_id)
+    assert (again.outcome, again.article_id) == ("unchanged", first.article_id)
     row = get(store, first.article_id)
     assert (row.version, row.last_fetched, row.etag, row.last_changed) == (1, later, '"v2"', T0)
 
@@ -136,19 +136,20 @@ def test_same_article_under_several_urls_is_stored_once(store: Store) -> None:
     first = save(store, canonical, article(text(3)), aliases=(requested, canonical))
     # Found again by the alias alone, even with a different canonical URL claimed.
     second = save(store, "https://a.example/amp/story", article(text(3)), aliases=(requested,))
-    assert second == SaveResult("unchanged", first.article_id)
+    assert (second.outcome, second.article_id) == ("unchanged", first.article_id)
     assert store.count_articles() == 1
     assert store.articles()[0].url == canonical  # the stored canonical URL wins
     for url in (canonical, requested, "https://a.example/amp/story"):
-        known = store.known([url])
+        known = store.known("a", [url])
         assert known is not None and known.article_id == first.article_id
-    known = store.known(["https://elsewhere.example/x", "https://a.example/amp/story"])
+        assert store.known("b", [url]) is None  # URLs are known within their source
+    known = store.known("a", ["https://elsewhere.example/x", "https://a.example/amp/story"])
     assert known is not None
     assert (known.article_id, known.last_fetched) == (first.article_id, T0)
-    assert store.known(["https://a.example/other"]) is None
+    assert store.known("a", ["https://a.example/other"]) is None
 
 
-def test_same_body_on_another_site_is_a_duplicate(store: Store) -> None:
+def test_same_body_on_another_site_is_its_own_row_in_the_same_story(store: Store) -> None:
     body = text(4)
     original = save(store, "https://a.example/news/1", article(body))
     copy = article("  " + body.upper().replace(". ", ".\n\n"), title="Other title")
@@ -159,12 +160,20 @@ def test_same_body_on_another_site_is_a_duplicate(store: Store) -> None:
         source="b",
         aliases=("https://b.example/wire/77?ref=rss",),
     )
-    assert syndicated == SaveResult("duplicate", original.article_id)
-    assert store.count_articles() == 1
-    (row,) = store.articles()
-    assert (row.duplicate_count, row.source, row.title) == (1, "a", "Title")
-    known = store.known(["https://b.example/wire/77?ref=rss"])
-    assert known is not None and known.article_id == original.article_id
+    assert syndicated.outcome == "new" and syndicated.article_id != original.article_id
+    assert syndicated.story_id == original.story_id is not None
+    assert store.count_articles() == 2
+    ours, theirs = get(store, original.article_id), get(store, syndicated.article_id)
+    assert (ours.source, ours.title, ours.version) == ("a", "Title", 1)
+    assert (theirs.source, theirs.title, theirs.version) == ("b", "Other title", 1)
+    known = store.known("b", ["https://b.example/wire/77?ref=rss"])
+    assert known is not None and known.article_id == syndicated.article_id
+    story = store.story(original.story_id or 0)
+    assert story is not None and (story.members, story.representative) == (
+        2,
+        original.article_id,
+    )
+    assert [a.source for a in store.story_members(story.id)] == ["a", "b"]
 
 
 def test_short_identical_bodies_are_not_deduplicated(store: Store) -> None:
@@ -182,11 +191,11 @@ def test_near_duplicate_is_caught_and_a_different_article_is_new(store: Store) -
     assert body_hash(edited) != body_hash(body)
     assert resemblance(Profile.of(body).shingles, Profile.of(edited).shingles) < 1  # premise
     original = save(store, "https://a.example/long", article(body))
-    copy = save(store, "https://b.example/copy", article(edited))
-    assert copy == SaveResult("duplicate", original.article_id)
-    other = save(store, "https://b.example/other", article(text(6, words=1200)))
-    assert other.outcome == "new"
-    assert store.count_articles() == 2
+    copy = save(store, "https://b.example/copy", article(edited), source="b")
+    assert (copy.outcome, copy.story_id) == ("new", original.story_id)
+    other = save(store, "https://b.example/other", article(text(6, words=1200)), source="b")
+    assert other.outcome == "new" and other.story_id != original.story_id
+    assert store.count_articles() == 3
 
 
 def test_naive_datetimes_are_rejected(store: Store) -> None:
@@ -200,12 +209,92 @@ def test_touch_records_a_304(store: Store, clock: StepClock) -> None:
     art_id = save(store, "https://a.example/t", article(text(8)), etag='"e1"').article_id
     checked = clock.tick(60)
     store.touch(art_id, fetched_at=checked, etag=None, last_modified="Wed, 01 May 2024 08:00 GMT")
-    known = store.known(["https://a.example/t"])
+    known = store.known("a", ["https://a.example/t"])
     assert known is not None
     assert known.last_fetched == checked
     assert known.validators == Validators('"e1"', "Wed, 01 May 2024 08:00 GMT")
     with pytest.raises(StoreError, match="no article with id 999"):
         store.touch(999, fetched_at=checked, etag=None, last_modified=None)
+
+
+def test_only_real_edits_write_versions(store: Store, clock: StepClock) -> None:
+    paragraphs = [text(50 + i, words=60) for i in range(4)]
+    teaser = "Most read: Ferry timetable changes for the winter season announced by the council."
+    others = [f"https://a.example/other/{n}" for n in range(2)]
+    for n, url in enumerate(others):  # the outlet's other pages carry the same box
+        save(store, url, article(text(60 + n) + "\n\n" + teaser))
+    url = "https://a.example/story"
+    first = save(store, url, article("\n\n".join([*paragraphs, teaser])))
+    furniture = [
+        "\n\n".join([*paragraphs, "Updated 5 minutes ago"]),  # a short stamp
+        "\n\n".join(paragraphs),  # the box the outlet's other pages share went away
+    ]
+    for body in furniture:
+        result = save(store, url, article(body), when=clock.tick())
+        assert result.outcome == "unchanged", body[-60:]
+    stored = get(store, first.article_id)
+    assert (stored.version, stored.body) == (1, "\n\n".join([*paragraphs, teaser]))
+    assert stored.last_fetched == clock.now  # the fetch is recorded all the same
+    edited = "\n\n".join(
+        [*paragraphs[:3], paragraphs[3] + " The mayor resigned on Friday.", teaser]
+    )
+    assert save(store, url, article(edited), when=clock.tick()).outcome == "updated"
+    assert [v.version for v in store.versions(first.article_id)] == [1]
+    assert get(store, first.article_id).body == edited
+
+
+def test_a_collapsed_or_shared_text_never_replaces_the_stored_one(
+    store: Store, clock: StepClock
+) -> None:
+    url = "https://a.example/story"
+    first = save(store, url, article(text(70, words=400)))
+    blocked = article("Access denied. Please verify that you are a human to continue here.")
+    result = save(store, url, blocked, when=clock.tick())
+    assert result.outcome == "suspect" and "collapsed" in result.note
+    stored = get(store, first.article_id)
+    assert (stored.version, stored.body, stored.title) == (1, text(70, words=400), "Title")
+    assert store.versions(first.article_id) == []
+    assert [a.id for a in store.changed_articles()] == [first.article_id]  # nothing to export
+    wall = text(71, words=300)  # a long interstitial many of the site's URLs now serve
+    for n in range(2):
+        save(store, f"https://a.example/other/{n}", article(text(72 + n, words=300)))
+        save(store, f"https://a.example/other/{n}", article(wall), when=clock.tick())
+    other = save(store, "https://a.example/third", article(text(80, words=300)))
+    assert save(store, "https://a.example/third", article(wall)).outcome == "suspect"
+    assert get(store, other.article_id).body == text(80, words=300)
+
+
+def test_a_story_is_represented_by_its_earliest_published_member(store: Store) -> None:
+    body = text(90, words=300)
+    late = save(store, "https://a.example/1", article(body, published=T0))
+    early = save(store, "https://b.example/1", article(body, published=T0 - timedelta(days=1)),
+                 source="b", when=T0 + timedelta(hours=1))  # fmt: skip
+    assert late.story_id == early.story_id
+    story_ = store.story(late.story_id or 0)
+    assert story_ is not None
+    assert (story_.representative, story_.members) == (early.article_id, 2)
+    assert (story_.first_seen, story_.last_seen) == (T0, T0 + timedelta(hours=1))
+    assert store.count_same_text("a", body) == 1 and store.count_same_text("c", body) == 0
+
+
+def test_articles_come_due_for_a_recheck_on_a_decaying_schedule(store: Store) -> None:
+    ages = (3600.0, 6 * 3600.0, 24 * 3600.0)
+    save(store, "https://a.example/old", article(text(100)), when=T0)
+    save(store, "https://a.example/new", article(text(101)), when=T0 + timedelta(minutes=50))
+    save(store, "https://b.example/x", article(text(102)), source="b", when=T0)
+
+    def due(hours: float) -> list[str]:
+        return store.due_for_recheck("a", ages, T0 + timedelta(hours=hours), 10)
+
+    assert due(0.5) == []
+    assert due(1) == ["https://a.example/old"]
+    assert due(2) == ["https://a.example/old", "https://a.example/new"]
+    save(store, "https://a.example/old", article(text(100)), when=T0 + timedelta(hours=2))
+    assert due(2.5) == ["https://a.example/new"]  # checked: due again at 6 h
+    assert due(7)[:1] == ["https://a.example/old"]
+    assert store.due_for_recheck("a", ages, T0 + timedelta(hours=7), 1) == ["https://a.example/old"]
+    assert store.due_for_recheck("a", (), T0 + timedelta(hours=7), 10) == []
+    assert due(24 * 30) == []  # past the last age: never again
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -405,34 +494,43 @@ def test_syndicated_copies_are_caught_and_different_articles_are_not(store: Stor
         paragraphs = story(seed, 300 + seed * 30)  # 300 to 1170 words
         saved = save(store, f"https://a.example/{seed}", article("\n\n".join(paragraphs)))
         originals[seed] = (paragraphs, saved)
-    assert {result.outcome for _, result in originals.values()} == {"new"}  # 0 false duplicates
+    stories = {result.story_id for _, result in originals.values()}
+    assert len(stories) == 30  # 0 false copies
     caught = sum(
-        save(store, f"https://b.example/{seed}", article(syndicated(paragraphs, seed + 100)))
-        == SaveResult("duplicate", result.article_id)
+        save(
+            store,
+            f"https://b.example/{seed}",
+            article(syndicated(paragraphs, seed + 100)),
+            source="b",
+        ).story_id
+        == result.story_id
         for seed, (paragraphs, result) in originals.items()
     )
     assert caught / len(originals) >= 0.95  # the simhash store caught about 1 in 10
     more = [
-        save(store, f"https://c.example/{seed}", article("\n\n".join(story(seed, 500))))
+        save(store, f"https://c.example/{seed}", article("\n\n".join(story(seed, 500))), source="c")
         for seed in range(1000, 1030)
     ]
-    assert [r.outcome for r in more] == ["new"] * 30
-    assert store.count_articles() == 60
+    assert not {r.story_id for r in more} & stories
+    assert len({r.story_id for r in more}) == 30
+    assert store.count_articles() == 90
 
 
 def test_follow_up_and_shared_boilerplate_stay_separate_articles(store: Store) -> None:
     earlier = story(1, 800)
-    assert save(store, "https://a.example/earlier", article("\n\n".join(earlier))).outcome == "new"
+    first = save(store, "https://a.example/earlier", article("\n\n".join(earlier)))
     follow_up = story(2, 800)
     follow_up[3] = earlier[5]  # one of the eight paragraphs reused
-    assert save(store, "https://a.example/later", article("\n\n".join(follow_up))).outcome == "new"
+    later = save(store, "https://a.example/later", article("\n\n".join(follow_up)))
+    assert later.story_id != first.story_id
     rewrite = story(5, 800)
     rewrite[::2] = earlier[::2]  # half the paragraphs reused: a candidate, yet another story
     shared = set(Fingerprint.of("\n\n".join(earlier)).band_keys) & set(
         Fingerprint.of("\n\n".join(rewrite)).band_keys
     )
     assert shared  # the premise: the body comparison, not the index, tells them apart
-    assert save(store, "https://a.example/rewrite", article("\n\n".join(rewrite))).outcome == "new"
+    rewritten = save(store, "https://a.example/rewrite", article("\n\n".join(rewrite)))
+    assert rewritten.story_id not in (first.story_id, later.story_id)
     boilerplate = (
         "Subscribe to our newsletter for the latest local news. "
         "Our journalism depends on readers like you, so please consider a donation today. "
@@ -440,7 +538,8 @@ def test_follow_up_and_shared_boilerplate_stay_separate_articles(store: Store) -
     )
     for seed in (3, 4):
         body = "\n\n".join(story(seed, 300)) + "\n\n" + boilerplate
-        assert save(store, f"https://a.example/b{seed}", article(body)).outcome == "new"
+        saved = save(store, f"https://a.example/b{seed}", article(body))
+        assert (store.story(saved.story_id or 0) or saved).members == 1  # type: ignore[union-attr]
     assert store.count_articles() == 5
 
 
@@ -451,12 +550,11 @@ def test_templated_stories_with_other_figures_are_new(store: Store) -> None:
         report.format(n=n, a=a, b=b, c=c) + template + f" Next match in round {n + 1}."
         for n, a, b, c in ((7, 3, 1, 4200), (8, 0, 2, 3900), (9, 2, 2, 5100))
     ]
-    outcomes = [
-        save(store, f"https://a.example/r{i}", article(b)).outcome for i, b in enumerate(bodies)
-    ]
-    assert outcomes == ["new"] * 3
+    saved = [save(store, f"https://a.example/r{i}", article(b)) for i, b in enumerate(bodies)]
+    assert len({result.story_id for result in saved}) == 3
     dateline = "Updated 2 May 2024 10:32. " + bodies[0]
-    assert save(store, "https://b.example/r0", article(dateline)).outcome == "duplicate"
+    copy = save(store, "https://b.example/r0", article(dateline), source="b")
+    assert copy.story_id == saved[0].story_id
 
 
 def test_near_duplicate_picks_the_most_similar_stored_article(store: Store) -> None:
@@ -465,13 +563,13 @@ def test_near_duplicate_picks_the_most_similar_stored_article(store: Store) -> N
     variant[6] = sentence(random.Random(1)) + " " + sentence(random.Random(2))
     first = save(store, "https://a.example/base", article("\n\n".join(base)))
     second = save(store, "https://a.example/variant", article("\n\n".join(variant)))
-    assert (first.outcome, second.outcome) == ("new", "duplicate")  # one paragraph rewritten
+    assert second.story_id == first.story_id  # one paragraph rewritten: the same story
     sibling = story(8, 600)
     sibling[::2] = base[::2]  # shares half of base: stored, and a candidate for copies of both
     third = save(store, "https://a.example/sibling", article("\n\n".join(sibling)))
-    assert third.outcome == "new"
+    assert third.story_id != first.story_id
     for original, result in ((base, first), (sibling, third)):
         body = syndicated(original, 9)
-        copy = save(store, f"https://b.example/{result.article_id}", article(body))
-        assert copy == SaveResult("duplicate", result.article_id)
+        copy = save(store, f"https://b.example/{result.article_id}", article(body), source="b")
+        assert copy.story_id == result.story_id
     assert 0.5 < SAME_TEXT < 1

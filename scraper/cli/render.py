@@ -110,6 +110,8 @@ def run_report(report: RunReport) -> str:
         "fresh",
         "duplicate",
         "skipped",
+        "rejected",
+        "suspect",
         "failed",
         "error",
     ]

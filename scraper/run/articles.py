@@ -16,6 +16,7 @@ from ..config import Source
 from ..discover import LinkRules, listing_of
 from ..errors import FetchError, NotHTML, RobotsDisallowed
 from ..extract import Document, extract_document, parse_document
+from ..extract.gate import Rejection, is_short, not_an_article, site_names
 from ..fetch import Fetcher
 from ..models import Article, ListingItem, Page, Validators
 from ..store import ArticleWrite, Known, Store
@@ -23,6 +24,8 @@ from ..urls import host_of, normalize_url, same_site
 from .fetchlog import FetchLog
 
 log = logging.getLogger("scraper")
+
+REPEATED_PAGES = 3  # pages with the same short text that make it a stub or block page
 
 
 @dataclass(frozen=True)
@@ -42,15 +45,26 @@ class ArticleStage:
         self.store = store
         self.fetches = fetches
         self.saved: set[int] = set()  # articles stored in this run (ids only: bounded)
+        # short texts seen in this run -> the canonical URLs that carried them
+        self.short_texts: dict[tuple[str, str], set[str]] = {}
 
     async def handle(
-        self, source: Source, item: ListingItem, rules: LinkRules | None, now: datetime
+        self,
+        source: Source,
+        item: ListingItem,
+        rules: LinkRules | None,
+        now: datetime,
+        *,
+        recheck: bool = False,
     ) -> ArticleOutcome:
-        """Fetch, extract and store ``item``; ``rules`` set means: also return its links."""
-        known = self.store.known([item.url])
+        """Fetch, extract and store ``item``; ``rules`` set means: also return its links.
+
+        A ``recheck`` (a stored article due on its decaying schedule) is fetched whatever
+        ``refresh_after`` says."""
+        known = self.store.known(source.name, [item.url])
         if known and known.article_id in self.saved:
             return ArticleOutcome("duplicate")  # stored in this run under another of its URLs
-        if known and (now - known.last_fetched).total_seconds() < source.refresh_after:
+        if known and not recheck and _age(now, known) < source.refresh_after:
             return ArticleOutcome("fresh")
         try:
             validators = known.validators if known else None
@@ -59,29 +73,63 @@ class ArticleStage:
             self.fetches.error(source, item.url, "article", exc)
             skipped = isinstance(exc, RobotsDisallowed | NotHTML)
             return ArticleOutcome("skipped" if skipped else "failed", str(exc))
-        self.fetches.page(source, page, "article")
         if page.not_modified:
+            self.fetches.page(source, page, "article")
             return self._not_modified(item, page, known)
         try:
             document = parse_document(page.content, page.headers)
             links = article_links(document, page, rules) if rules is not None else ()
+            names = site_names(document, page.final_url)
             article = extract_document(document, page.final_url, rules=source.rules, now=now)
         except Exception as exc:  # a parser bug must not end the run: record it
+            self.fetches.page(source, page, "article")
             log.exception("%s: extraction crashed on %s", source.name, page.final_url)
             return ArticleOutcome("failed", f"{page.final_url}: extraction failed: {exc!r}")
+        article = with_listing_hints(article, item, names)
+        url = canonical_url(article, page, source.domains)
+        rejection = not_an_article(article) or self._repeated(source, url, article, known)
+        if rejection is not None:
+            refused = ("rejected", rejection.kind, rejection.message)
+            self.fetches.page(source, page, "article", refused=refused)
+            return ArticleOutcome("rejected", f"{page.final_url}: {rejection.message}")
         result = self.store.save_article(
             ArticleWrite(
                 source=source.name,
-                url=canonical_url(article, page, source.domains),
-                article=with_listing_hints(article, item),
+                url=url,
+                article=article,
                 fetched_at=page.fetched_at,
                 aliases=alias_urls(item, page),
                 hints=item,
                 validators=Validators(page.etag, page.last_modified),
             )
         )
+        if result.outcome == "suspect":
+            self.fetches.page(
+                source, page, "article", refused=("suspect", "collapsed", result.note)
+            )
+            return ArticleOutcome("suspect", f"{page.final_url}: {result.note}; stored text kept")
+        self.fetches.page(source, page, "article")
         self.saved.add(result.article_id)
         return ArticleOutcome(result.outcome, links=links)
+
+    def _repeated(
+        self, source: Source, url: str, article: Article, known: Known | None
+    ) -> Rejection | None:
+        """The same short text on several pages of one site: a stub or block page.
+
+        Counts the pages of this run with the text (under different canonical URLs) and,
+        for a page not stored yet, the source's stored articles with it.
+        """
+        if known is not None or not is_short(article.body):
+            return None
+        key = (source.name, " ".join(article.body.split()))
+        urls = self.short_texts.setdefault(key, set())
+        urls.add(url)
+        stored = self.store.count_same_text(source.name, article.body)
+        if len(urls) + stored >= REPEATED_PAGES:
+            pages = len(urls) + stored - 1
+            return Rejection("block", f"the same short text as {pages} other page(s) of the site")
+        return None
 
     def _not_modified(self, item: ListingItem, page: Page, known: Known | None) -> ArticleOutcome:
         if known is None:
@@ -94,6 +142,10 @@ class ArticleStage:
             last_modified=page.last_modified,
         )
         return ArticleOutcome("unchanged")
+
+
+def _age(now: datetime, known: Known) -> float:
+    return (now - known.last_fetched).total_seconds()
 
 
 def article_links(document: Document, page: Page, rules: LinkRules) -> tuple[ListingItem, ...]:
@@ -130,16 +182,24 @@ def alias_urls(item: ListingItem, page: Page) -> tuple[str, ...]:
     return tuple(dict.fromkeys(urls))
 
 
-def with_listing_hints(article: Article, item: ListingItem) -> Article:
-    """Fill a missing title or date from the listing's own entry for the article."""
+def with_listing_hints(
+    article: Article, item: ListingItem, site_names: frozenset[str] = frozenset()
+) -> Article:
+    """Fill a missing title or date from the listing's (feed's, sitemap's) own entry.
+
+    A title that is only the site's name (``og:site_name``, the host) counts as missing.
+    The provenance names where the hint came from (``listing``, ``feed``, ``news-sitemap``).
+    """
     changes: dict[str, object] = {}
     provenance = dict(article.provenance)
-    if not article.title and item.title:
+    origin = getattr(item, "origin", "listing")
+    title = " ".join((article.title or "").split()).casefold()
+    if item.title and (not title or title in site_names):
         changes["title"] = item.title
-        provenance["title"] = "listing"
+        provenance["title"] = origin
     if article.published is None and item.published is not None:
         changes["published"] = item.published
-        provenance["published"] = "listing"
+        provenance["published"] = origin
     if not changes:
         return article
     return dataclasses.replace(article, provenance=provenance, **changes)  # type: ignore[arg-type]

@@ -23,14 +23,30 @@ class FetchLog:
         self.run_id = run_id
         self.now = now
 
-    def page(self, source: Source, page: Page, kind: str) -> None:
+    def page(
+        self,
+        source: Source,
+        page: Page,
+        kind: str,
+        *,
+        refused: tuple[str, str, str] | None = None,
+    ) -> None:
+        """A page fetched; ``refused`` is (outcome, kind, why) when its content was not
+        taken: "rejected" (no article on it) or "suspect" (its text collapsed)."""
+        outcome, error_kind, error = refused or (
+            "not-modified" if page.not_modified else "ok",
+            None,
+            None,
+        )
         self.record(
             FetchRecord(
                 run_id=self.run_id,
                 source=source.name,
                 url=page.requested_url,
                 kind=kind,
-                outcome="not-modified" if page.not_modified else "ok",
+                outcome=outcome,
+                error_kind=error_kind,
+                error=error,
                 status=page.status,
                 final_url=page.final_url,
                 elapsed_ms=round(page.elapsed * 1000),

@@ -6,6 +6,9 @@ articles.  A source is
 - ``never-run``: no run of it is recorded yet;
 - ``failing``: its last run failed (nothing fetched: DNS, refused, 403, 5xx...) or the
   scheduler job raised;
+- ``blocked``: in its last run most article fetches got pages that hold no article
+  (block, consent, login or error pages) or whose text collapsed against the stored
+  one; nothing of them was stored;
 - ``degraded``: it runs, but something a redesign or a block would cause is off (see
   :class:`Thresholds`): more than half of its pages or article fetches failed in the
   last run, the last run found no article links, more than half of its recent
@@ -94,7 +97,7 @@ class ArticleHealth:
 @dataclass(frozen=True)
 class SourceHealth:
     source: str
-    status: str  # "ok" | "degraded" | "failing" | "never-run"
+    status: str  # "ok" | "degraded" | "blocked" | "failing" | "never-run"
     reasons: tuple[str, ...]
     last_run: datetime | None
     last_status: str | None
@@ -140,7 +143,7 @@ class HealthReport:
     @property
     def exit_code(self) -> int:
         """0 when no source is degraded or failing (never-run counts as fine), else 1."""
-        bad = any(s.status in ("degraded", "failing") for s in self.sources)
+        bad = any(s.status in ("degraded", "failing", "blocked") for s in self.sources)
         return EXIT_PARTIAL if bad else EXIT_OK
 
     def rows(self) -> list[dict[str, Any]]:
@@ -189,6 +192,11 @@ def judge(
             status = "failing"
             last = next(r for r in attempts if r.status in FAILURES)
             reasons.insert(0, f"{failures} failed run(s) in a row: {last.error or last.status}")
+        elif attempts[0].status == "blocked":
+            status = "blocked"
+            refused = sum(attempts[0].counts.get(k, 0) for k in ("rejected", "suspect"))
+            why = attempts[0].error or "pages that hold no article"
+            reasons.insert(0, f"last run: {refused} article page(s) refused: {why}")
         else:
             status = "degraded" if reasons else "ok"
         stale = _stale(attempts[0], period, now, thresholds)

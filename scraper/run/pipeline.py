@@ -32,7 +32,7 @@ from .articles import ArticleOutcome, ArticleStage
 from .discovery import Discovery, DiscoveryStage
 from .fetchlog import FetchLog
 from .lock import RunLock
-from .report import MAX_ERRORS_KEPT, OUTCOMES, ArticleEvent, RunReport, SourceReport
+from .report import MAX_ERRORS_KEPT, OUTCOMES, REFUSED, ArticleEvent, RunReport, SourceReport
 
 log = logging.getLogger("scraper")
 
@@ -137,6 +137,7 @@ class _Crawl:
 
     def __init__(self, fetcher: Fetcher, store: Store, run_id: int, options: RunOptions) -> None:
         self.fetcher = fetcher
+        self.store = store
         self.options = options
         self.fetches = FetchLog(store, run_id, options.now)
         self.articles = ArticleStage(fetcher, store, self.fetches)
@@ -163,7 +164,10 @@ class _Crawl:
                 f"no article links found in {discovery.pages_ok} page(s); "
                 "check the source's URLs and [source.links] settings"
             )
-        await self.all_articles(source, rules, discovery.items, progress)
+        due = self.store.due_for_recheck(
+            source.name, getattr(source, "recheck", ()), self.options.now(), source.max_articles
+        )
+        await self.all_articles(source, rules, discovery.items, frozenset(due), progress)
         progress.finished_at = self.options.now()
         progress.interrupted = self.stopping
         log.info("source %s done: %s", source.name, progress.report().counts)
@@ -173,14 +177,17 @@ class _Crawl:
         source: Source,
         rules: LinkRules,
         items: tuple[ListingItem, ...],
+        due: frozenset[str],
         progress: SourceProgress,
     ) -> None:
-        """Handle the discovered articles, ``source.concurrency`` at a time; with
-        ``follow_links``, the links found on them join the queue (one level deep)."""
+        """Handle the discovered articles, then the stored ones due for a recheck (``due``),
+        ``source.concurrency`` at a time, within ``max_articles``; with ``follow_links``,
+        the links found on the discovered ones join the queue (one level deep)."""
         seen = {item.url for item in items}
+        rechecks = [ListingItem(url) for url in sorted(due - seen)]
         queue: asyncio.Queue[tuple[ListingItem, bool]] = asyncio.Queue()
-        for item in items[: source.max_articles]:
-            queue.put_nowait((item, source.follow_links))
+        for item in [*items, *rechecks][: source.max_articles]:
+            queue.put_nowait((item, source.follow_links and item.url in seen))
         budget = source.max_articles - queue.qsize()
 
         async def worker() -> None:
@@ -188,11 +195,15 @@ class _Crawl:
             while not queue.empty() and not self.stopping:
                 item, follow = queue.get_nowait()
                 done = await self.articles.handle(
-                    source, item, rules if follow else None, self.options.now()
+                    source,
+                    item,
+                    rules if follow else None,
+                    self.options.now(),
+                    recheck=item.url in due,
                 )
                 self.record(source, item, done, progress)
                 for link in done.links:
-                    if budget > 0 and link.url not in seen:
+                    if budget > 0 and link.url not in seen and link.url not in due:
                         seen.add(link.url)
                         queue.put_nowait((link, False))  # one level deep: no further
                         budget -= 1
@@ -238,7 +249,8 @@ class SourceProgress:
         for done in self.articles:
             counts[done.outcome] += 1
         failed = [done.message for done in self.articles if done.outcome == "failed"]
-        errors = [*discovery.errors, *self.problems, *failed][:MAX_ERRORS_KEPT]
+        refused = [done.message for done in self.articles if done.outcome in REFUSED]
+        errors = [*discovery.errors, *self.problems, *failed, *refused][:MAX_ERRORS_KEPT]
         return SourceReport(
             name=self.name,
             pages_ok=discovery.pages_ok,

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 
 MAX_ERRORS_KEPT = 5
-OUTCOMES = ("new", "updated", "unchanged", "duplicate", "fresh", "skipped", "failed")
+OUTCOMES = (
+    "new",  # a new article row (in a new story, or joining the story of another copy)
+    "updated",  # a real edit of a stored article: its previous text is kept as a version
+    "unchanged",  # fetched again: no real edit (a 304, the same text, or furniture only)
+    "duplicate",  # stored in this run already, under another of its URLs
+    "fresh",  # stored less than refresh_after ago: not fetched again
+    "skipped",  # robots.txt forbids it, or it is not HTML
+    "rejected",  # the page held no article (empty, consent, login, error or block page)
+    "suspect",  # a re-fetch whose text collapsed against the stored one: not stored
+    "failed",  # fetching or extracting failed
+)
+REFUSED = ("rejected", "suspect")  # pages a site served in place of its articles
 
 
 @dataclass(frozen=True)
@@ -33,8 +44,16 @@ class SourceReport:
 
     @property
     def status(self) -> str:
+        """ "failed" (no page fetched), "blocked" (most article fetches were pages that
+        hold no article, or collapsed), "partial" (something failed) or "ok"."""
         if self.pages_ok == 0:
             return "failed"
+        refused = sum(self.counts.get(kind, 0) for kind in REFUSED)
+        fetched = refused + sum(
+            self.counts.get(kind, 0) for kind in ("new", "updated", "unchanged", "failed")
+        )
+        if refused and refused * 2 > fetched:
+            return "blocked"
         if self.pages_failed or self.counts["failed"] or not self.found:
             return "partial"
         return "ok"
@@ -77,7 +96,9 @@ class RunReport:
         line = (
             f"run {self.run_id} {self.status}: {t['new']} new, {t['updated']} updated, "
             f"{t['unchanged']} unchanged, {t['fresh']} not yet due again, "
-            f"{t['duplicate']} duplicates, {t['skipped']} skipped, {t['failed']} failed"
+            f"{t['duplicate']} duplicates, {t['skipped']} skipped, "
+            f"{t['rejected'] + t['suspect']} refused (no article, or collapsed text), "
+            f"{t['failed']} failed"
         )
         problems = [
             f"{s.name} {s.status}" + (f" ({s.errors[0]})" if s.errors else "")

@@ -21,6 +21,7 @@ from .records import (
     SourceRun,
     StoredArticle,
     StoredVersion,
+    StoryRecord,
 )
 from .sqlite import SQLiteStore
 
@@ -36,6 +37,7 @@ __all__ = [
     "Store",
     "StoredArticle",
     "StoredVersion",
+    "StoryRecord",
     "open_store",
 ]
 

@@ -8,10 +8,12 @@ Guarantees every backend keeps:
 
 - each write is one transaction: a process killed at any point leaves the database as
   it was before the write or after it, never in between;
-- an article is found under any of its URLs (canonical, aliases, redirects);
-- a value missing from a new extraction never erases a stored one, and a changed title,
-  date or body keeps the previous text as a version;
-- a substantial body equal or nearly equal to a stored one is a duplicate of it;
+- each outlet's copy of a story is its own row, found under any of its URLs (canonical,
+  aliases, redirects) within that outlet; copies with the same or nearly the same text,
+  within or across outlets, share a story;
+- a value missing from a new extraction never erases a stored one; only a real edit
+  (title, date, or a paragraph that is no furniture: :mod:`.edits`) writes a version, and
+  a text that collapsed (a block page) never replaces the stored one;
 - ``change_seq`` grows with every write of a new or edited article, in commit order;
 - failures are :class:`~scraper.errors.StoreError` naming the database and the action.
 """
@@ -33,6 +35,7 @@ from .records import (
     SourceRun,
     StoredArticle,
     StoredVersion,
+    StoryRecord,
 )
 
 __all__ = ["Store"]
@@ -59,12 +62,12 @@ class Store(Protocol):
 
     # -- articles ------------------------------------------------------------------------
 
-    def known(self, urls: Iterable[str]) -> Known | None:
-        """The article stored under any of ``urls`` (the first that matches), or None."""
+    def known(self, source: str, urls: Iterable[str]) -> Known | None:
+        """The source's article stored under any of ``urls`` (the first that matches)."""
         ...
 
     def save_article(self, write: ArticleWrite) -> SaveResult:
-        """Store one extracted article: "new", "updated", "unchanged" or "duplicate"."""
+        """Store one outlet's article: "new", "updated", "unchanged" or "suspect"."""
         ...
 
     def touch(
@@ -81,12 +84,30 @@ class Store(Protocol):
 
     def article(self, article_id: int) -> StoredArticle | None: ...
 
+    def count_same_text(self, source: str, body: str) -> int:
+        """How many of the source's articles carry exactly this text (normalized)."""
+        ...
+
     def count_articles(self, source: str | None = None) -> int: ...
 
     def changed_articles(
         self, *, after: int = 0, source: str | None = None, limit: int | None = None
     ) -> Iterator[StoredArticle]:
         """Articles written after change number ``after``, oldest change first (streamed)."""
+        ...
+
+    def story(self, story_id: int) -> StoryRecord | None: ...
+
+    def story_members(self, story_id: int) -> list[StoredArticle]:
+        """The story's articles, earliest published first (its representative)."""
+        ...
+
+    def due_for_recheck(
+        self, source: str, ages: Sequence[float], now: datetime, limit: int
+    ) -> list[str]:
+        """URLs of the source's articles that passed one of ``ages`` (seconds after they
+        were first seen) since their last fetch: edits made after a story left the
+        listings are caught on this decaying schedule."""
         ...
 
     def versions(self, article_id: int) -> list[StoredVersion]:

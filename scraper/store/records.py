@@ -30,13 +30,16 @@ __all__ = [
     "SourceRun",
     "StoredArticle",
     "StoredVersion",
+    "StoryRecord",
 ]
 
 RUN_STATUSES = frozenset(
     {"running", "ok", "partial", "failed", "aborted", "interrupted", "skipped"}
 )
 FETCH_KINDS = frozenset({"listing", "article", "robots", "feed", "sitemap"})
-FETCH_OUTCOMES = frozenset({"ok", "not-modified", "error", "skipped"})
+# "rejected": the page held no article (empty, consent wall, login or error page, block);
+# "suspect": a re-fetch whose text collapsed against the stored one (not stored).
+FETCH_OUTCOMES = frozenset({"ok", "not-modified", "error", "skipped", "rejected", "suspect"})
 
 # Statuses of a source_runs row.  crawl() writes one row per source at the end of every
 # run (ok, partial, failed or interrupted); the scheduler's event listener writes one for
@@ -44,7 +47,8 @@ FETCH_OUTCOMES = frozenset({"ok", "not-modified", "error", "skipped"})
 # skipped: the previous run of the source was still going).
 SUCCESSES = frozenset({"ok", "partial"})
 FAILURES = frozenset({"failed", "error"})
-ATTEMPTS = SUCCESSES | FAILURES | {"interrupted"}  # rows that are a run of the source
+# "blocked": the site answered, but most article pages held no article (block pages)
+ATTEMPTS = SUCCESSES | FAILURES | {"interrupted", "blocked"}  # rows that are a run of the source
 SOURCE_RUN_STATUSES = ATTEMPTS | {"missed", "skipped"}
 
 
@@ -83,8 +87,24 @@ class ArticleWrite:
 
 @dataclass(frozen=True)
 class SaveResult:
-    outcome: str  # "new" | "updated" | "unchanged" | "duplicate"
+    """What a save did: "new", "updated" (a real edit: a version was kept), "unchanged",
+    or "suspect" (the page's text collapsed against the stored one: nothing written)."""
+
+    outcome: str
     article_id: int
+    story_id: int | None = None
+    note: str = ""  # why, for "suspect"
+
+
+@dataclass(frozen=True)
+class StoryRecord:
+    """Copies of one text, within or across outlets: each copy is its own article row."""
+
+    id: int
+    representative: int  # the article id of the earliest published member
+    members: int
+    first_seen: datetime
+    last_seen: datetime
 
 
 @dataclass(frozen=True)
@@ -120,7 +140,8 @@ class StoredArticle:
     hint_published: datetime | None = None
     extraction_errors: Mapping[str, str] = field(default_factory=dict)
     provenance: Mapping[str, str] = field(default_factory=dict)
-    duplicate_count: int = 0
+    duplicate_count: int = 0  # merged copies, in databases from before stories existed
+    story_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values: datetimes as ISO 8601 text, tuples and mappings as lists/dicts."""
@@ -228,5 +249,5 @@ class SourceRun:
     @property
     def attempted(self) -> int:
         """Article pages requested (everything but 'fresh' and deliberate skips)."""
-        kinds = ("new", "updated", "unchanged", "duplicate", "failed")
+        kinds = ("new", "updated", "unchanged", "duplicate", "rejected", "suspect", "failed")
         return sum(int(self.counts.get(k, 0)) for k in kinds)

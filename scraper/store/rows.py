@@ -20,6 +20,7 @@ from .records import (
     SourceRun,
     StoredArticle,
     StoredVersion,
+    StoryRecord,
 )
 
 # Columns a re-fetch replaces only when it has a value: a failed field never erases a
@@ -117,6 +118,17 @@ def stored_article(row: Mapping[str, Any]) -> StoredArticle:
         extraction_errors=json.loads(row["extraction_errors"] or "{}"),
         provenance=json.loads(row["provenance"] or "{}"),
         duplicate_count=int(row["duplicate_count"] or 0),
+        story_id=row.get("story_id"),
+    )
+
+
+def story_record(row: Mapping[str, Any]) -> StoryRecord:
+    return StoryRecord(
+        id=int(row["id"]),
+        representative=int(row["representative"]),
+        members=int(row["members"]),
+        first_seen=_stamp(row["first_seen"]),
+        last_seen=_stamp(row["last_seen"]),
     )
 
 

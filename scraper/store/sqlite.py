@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -22,7 +22,8 @@ from sqlite_utils.db import Table
 from ..clock import Clock, utc_now
 from ..errors import StoreError
 from ..models import Validators
-from .fingerprint import Fingerprint, is_substantial
+from .edits import collapsed, is_edit
+from .fingerprint import Fingerprint, body_hash, is_substantial
 from .records import (
     RUN_STATUSES,
     SOURCE_RUN_STATUSES,
@@ -35,9 +36,9 @@ from .records import (
     SourceRun,
     StoredArticle,
     StoredVersion,
+    StoryRecord,
 )
 from .rows import (
-    VERSIONED,
     article_columns,
     fetch_columns,
     fetch_record,
@@ -48,6 +49,7 @@ from .rows import (
     source_run_columns,
     stored_article,
     stored_version,
+    story_record,
     to_json,
 )
 from .sqlite_dedup import closest_article, same_body, set_band_keys
@@ -56,6 +58,9 @@ from .sqlite_schema import open_database, translate_errors, write_transaction
 __all__ = ["SQLiteStore"]
 
 MAX_CANDIDATES = 20  # stored bodies compared per save, those sharing the most band keys first
+FURNITURE_SAMPLE = 50  # recent articles of an outlet searched for a changed paragraph
+# What a refetch that is no real edit still updates (the text itself stays as stored).
+KEPT_ON_REFETCH = ("etag", "last_modified", "hint_title", "hint_published")
 _BATCH = 500  # rows read at a time by streaming queries
 
 
@@ -102,9 +107,9 @@ class SQLiteStore:
 
     # -- articles -------------------------------------------------------------------------
 
-    def known(self, urls: Iterable[str]) -> Known | None:
+    def known(self, source: str, urls: Iterable[str]) -> Known | None:
         with self._reading("looking up known URLs"):
-            row = self._find(tuple(dict.fromkeys(urls)))
+            row = self._find(source, tuple(dict.fromkeys(urls)))
         if row is None:
             return None
         return Known(
@@ -114,28 +119,27 @@ class SQLiteStore:
         )
 
     def save_article(self, write: ArticleWrite) -> SaveResult:
-        """Outcomes: "unchanged" or "updated" when any of the write's URLs is known (an
-        update keeps the previous content in ``article_versions``; a value missing from
-        this extraction never erases a stored one); "duplicate" when a substantial body
-        equals, or nearly equals (see :mod:`.fingerprint`), a stored article's, whose
-        URLs then include these; otherwise "new".
+        """Store one outlet's article, all in one transaction.
+
+        A URL of the write known for the same source refreshes that row: "updated" for a
+        real edit (the previous text becomes a version; see :mod:`.edits`), "suspect"
+        when the text collapsed (nothing written), else "unchanged" (validators and the
+        fetch time are kept up to date; a value missing from this extraction never erases
+        a stored one).  Otherwise the article is "new": its own row, in the story of the
+        stored copy (from any outlet) whose substantial text is the same or nearly so,
+        or in a story of its own.
         """
         columns = article_columns(write)
         fingerprint = Fingerprint.of(write.article.body)
         when = self._stamp(write.fetched_at)
         with self._writing(f"saving article {write.url}"):
-            existing = self._find(write.urls)
+            existing = self._find(write.source, write.urls)
             if existing is not None:
                 return self._refresh(existing, columns, fingerprint, write, when)
-            duplicate = self._find_duplicate(columns, fingerprint)
-            if duplicate is not None:
-                self._add_urls(duplicate, write.urls, when)
-                self.db.execute(
-                    "UPDATE articles SET duplicate_count = duplicate_count + 1 WHERE id = ?",
-                    [duplicate],
-                )
-                return SaveResult("duplicate", duplicate)
-            return SaveResult("new", self._insert(write, columns, fingerprint, when))
+            story = self._story_of_copy(columns, fingerprint)
+            article_id = self._insert(write, columns, fingerprint, when)
+            story_id = self._join_story(story, article_id, when)
+            return SaveResult("new", article_id, story_id)
 
     def touch(
         self, article_id: int, *, fetched_at: datetime, etag: str | None, last_modified: str | None
@@ -179,6 +183,11 @@ class SQLiteStore:
         with self._reading(f"reading article {article_id}"):
             rows = list(self.db.query("SELECT * FROM articles WHERE id = ?", [article_id]))
         return self._decode(rows[0]) if rows else None
+
+    def count_same_text(self, source: str, body: str) -> int:
+        sql = "SELECT count(*) FROM articles WHERE body_hash = ? AND source = ?"
+        with self._reading(f"looking up a text of {source!r}"):
+            return int(self.db.execute(sql, [body_hash(body), source]).fetchone()[0])
 
     def count_articles(self, source: str | None = None) -> int:
         where, params = _filters(source)
@@ -236,31 +245,61 @@ class SQLiteStore:
             message = f"article {row.get('id')}: unreadable row: {exc}"
             raise StoreError(message, path=str(self.path)) from exc
 
-    def _find(self, urls: Sequence[str]) -> dict[str, Any] | None:
+    def _find(self, source: str, urls: Sequence[str]) -> dict[str, Any] | None:
         if not urls:
             return None
         marks = ", ".join("?" * len(urls))
         mapped = dict(
             self.db.execute(
-                f"SELECT url, article_id FROM article_urls WHERE url IN ({marks})", list(urls)
+                f"SELECT url, article_id FROM article_urls WHERE source = ? AND url IN ({marks})",
+                [source, *urls],
             ).fetchall()
         )
         found = next((mapped[url] for url in urls if url in mapped), None)
         if found is None:  # a row whose URL mapping is missing (hand-edited database)
             row = self.db.execute(
-                f"SELECT id FROM articles WHERE url IN ({marks}) ORDER BY id LIMIT 1", list(urls)
+                f"SELECT id FROM articles WHERE source = ? AND url IN ({marks}) ORDER BY id"
+                " LIMIT 1",
+                [source, *urls],
             ).fetchone()
             found = row[0] if row else None
         return None if found is None else dict(self.db.table("articles").get(found))
 
-    def _find_duplicate(self, columns: Mapping[str, Any], fingerprint: Fingerprint) -> int | None:
-        """An article with the same or nearly the same substantial body, by indexed lookups."""
+    def _story_of_copy(self, columns: Mapping[str, Any], fingerprint: Fingerprint) -> int | None:
+        """The story of a stored article with the same or nearly the same substantial body."""
         if not is_substantial(str(columns["body"])):
             return None
-        same = same_body(self.db, str(columns["body_hash"]))
-        if same is not None:
-            return same
-        return closest_article(self.db, fingerprint, MAX_CANDIDATES)
+        copy = same_body(self.db, str(columns["body_hash"]))
+        if copy is None:
+            copy = closest_article(self.db, fingerprint, MAX_CANDIDATES)
+        if copy is None:
+            return None
+        row = self.db.execute("SELECT story_id FROM articles WHERE id = ?", [copy]).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def _join_story(self, story_id: int | None, article_id: int, when: str) -> int:
+        """Put the article in ``story_id`` (None: a new story); the earliest published member
+        represents the story."""
+        stories = self.db.table("stories")
+        if story_id is None:
+            stories.insert(
+                {"representative": article_id, "members": 1, "first_seen": when, "last_seen": when}
+            )
+            story_id = self._inserted_id(stories)
+        else:
+            self.db.execute(
+                "UPDATE stories SET members = members + 1, last_seen = max(last_seen, ?),"
+                " first_seen = min(first_seen, ?) WHERE id = ?",
+                [when, when, story_id],
+            )
+        self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
+        self.db.execute(
+            "UPDATE stories SET representative = (SELECT id FROM articles WHERE story_id = ?"
+            " ORDER BY published IS NULL, julianday(published), julianday(first_seen), id"
+            " LIMIT 1) WHERE id = ?",
+            [story_id, story_id],
+        )
+        return story_id
 
     def _insert(
         self, write: ArticleWrite, columns: Mapping[str, Any], fingerprint: Fingerprint, when: str
@@ -271,7 +310,7 @@ class SQLiteStore:
         table.insert({"url": write.url, **columns, **stamps, "version": 1, "change_seq": seq})
         article_id = self._inserted_id(table)
         set_band_keys(self.db, article_id, write.article.body, fingerprint)
-        self._add_urls(article_id, write.urls, when)
+        self._add_urls(write.source, article_id, write.urls, when)
         return article_id
 
     def _refresh(
@@ -282,13 +321,20 @@ class SQLiteStore:
         write: ArticleWrite,
         when: str,
     ) -> SaveResult:
-        """Update a known article; keep the previous content in article_versions if it changed."""
-        article_id = int(row["id"])
+        """Update a known article: a real edit keeps the previous text as a version."""
+        article_id, story_id = int(row["id"]), row["story_id"]
+        self._add_urls(write.source, article_id, write.urls, when)
+        self._touch_story(story_id, when)
         merged = merge_columns(row, columns)
-        merged["source"] = row["source"]  # the site that first had it keeps it
-        merged["last_fetched"] = when
-        changed = any(merged[key] != row[key] for key in VERSIONED)
-        if changed:
+        provisional = int(row["version"]) == 0  # a copy made by a migration: replace it
+        if not provisional:
+            shared = self._shared_body(row, str(merged["body_hash"]))
+            why = collapsed(str(row["body"]), str(merged["body"]), shared)
+            if why is not None:
+                return SaveResult("suspect", article_id, story_id, note=why)
+            if not is_edit(row, merged, lambda p: self._shared_paragraph(row, p)):
+                self._keep_text(row, merged, when)
+                return SaveResult("unchanged", article_id, story_id)
             self.db.table("article_versions").insert(
                 {
                     "article_id": article_id,
@@ -297,22 +343,56 @@ class SQLiteStore:
                     "fetched_at": row["last_fetched"],
                 }
             )
-            merged |= {
-                "version": int(row["version"]) + 1,
-                "last_changed": when,
-                "change_seq": self._next_change_seq(),
-            }
+        merged |= {
+            "source": row["source"],
+            "last_fetched": when,
+            "version": int(row["version"]) + 1,
+            "last_changed": when,
+            "change_seq": self._next_change_seq(),
+        }
         self.db.table("articles").update(article_id, merged)
-        if changed:
-            body = str(merged["body"])
-            same = body == write.article.body
-            set_band_keys(self.db, article_id, body, fingerprint if same else Fingerprint.of(body))
-        self._add_urls(article_id, write.urls, when)
-        return SaveResult("updated" if changed else "unchanged", article_id)
+        body = str(merged["body"])
+        same = body == write.article.body
+        set_band_keys(self.db, article_id, body, fingerprint if same else Fingerprint.of(body))
+        return SaveResult("updated", article_id, story_id)
 
-    def _add_urls(self, article_id: int, urls: Iterable[str], when: str) -> None:
+    def _keep_text(self, row: Mapping[str, Any], merged: Mapping[str, Any], when: str) -> None:
+        """No real edit: keep the stored text; record the fetch, validators and metadata."""
+        kept = {key: merged[key] for key in KEPT_ON_REFETCH}
+        self.db.table("articles").update(int(row["id"]), {**kept, "last_fetched": when})
+
+    def _shared_body(self, row: Mapping[str, Any], body_hash: str) -> bool:
+        """Whether other articles of the outlet now carry exactly this text (a block page)."""
+        if body_hash == row["body_hash"]:
+            return False
+        found = self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM articles WHERE body_hash = ? AND source = ?"
+            " AND id != ? LIMIT 2)",
+            [body_hash, row["source"], row["id"]],
+        ).fetchone()
+        return int(found[0]) >= 2
+
+    def _shared_paragraph(self, row: Mapping[str, Any], paragraph: str) -> bool:
+        """Whether two or more of the outlet's recent other articles carry ``paragraph``."""
+        found = self.db.execute(
+            "SELECT count(*) FROM (SELECT body FROM articles WHERE source = ? AND id != ?"
+            " ORDER BY last_fetched DESC LIMIT ?) WHERE instr(body, ?) > 0",
+            [row["source"], row["id"], FURNITURE_SAMPLE, paragraph],
+        ).fetchone()
+        return int(found[0]) >= 2
+
+    def _touch_story(self, story_id: int | None, when: str) -> None:
+        if story_id is not None:
+            self.db.execute(
+                "UPDATE stories SET last_seen = max(last_seen, ?) WHERE id = ?", [when, story_id]
+            )
+
+    def _add_urls(self, source: str, article_id: int, urls: Iterable[str], when: str) -> None:
         self.db.table("article_urls").insert_all(
-            ({"url": url, "article_id": article_id, "first_seen": when} for url in urls),
+            (
+                {"source": source, "url": url, "article_id": article_id, "first_seen": when}
+                for url in urls
+            ),
             ignore=True,
         )
 
@@ -320,6 +400,51 @@ class SQLiteStore:
         """The change number for the next article write (inside the write transaction)."""
         row = self.db.execute("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM articles").fetchone()
         return int(row[0])
+
+    # -- stories and rechecks -----------------------------------------------------------
+
+    def story(self, story_id: int) -> StoryRecord | None:
+        with self._reading(f"reading story {story_id}"):
+            rows = list(self.db.query("SELECT * FROM stories WHERE id = ?", [story_id]))
+        return story_record(rows[0]) if rows else None
+
+    def story_members(self, story_id: int) -> list[StoredArticle]:
+        sql = (
+            "SELECT * FROM articles WHERE story_id = ?"
+            " ORDER BY published IS NULL, julianday(published), julianday(first_seen), id"
+        )
+        with self._reading(f"reading the members of story {story_id}"):
+            rows = list(self.db.query(sql, [story_id]))
+        return [self._decode(row) for row in rows]
+
+    def due_for_recheck(
+        self, source: str, ages: Sequence[float], now: datetime, limit: int
+    ) -> list[str]:
+        """URLs of the source's articles past one of ``ages`` (seconds after first seen)
+        since their last fetch, oldest first seen first."""
+        if not ages or limit < 1:
+            return []
+        now_text = iso_utc(now, "now")
+        # whole seconds (strftime '%s'): julianday differences carry rounding errors
+        age_of = (
+            "(CAST(strftime('%s', ?) AS INTEGER) - CAST(strftime('%s', first_seen) AS INTEGER))"
+        )
+        fetched_at = (
+            "(CAST(strftime('%s', last_fetched) AS INTEGER)"
+            " - CAST(strftime('%s', first_seen) AS INTEGER))"
+        )
+        passed = " OR ".join(f"({fetched_at} < ? AND {age_of} >= ?)" for _ in ages)
+        params: list[Any] = []
+        for age in ages:
+            params += [age, now_text, age]
+        horizon = iso_utc(now - timedelta(seconds=max(ages) + 86400), "horizon")
+        sql = (
+            f"SELECT url FROM articles WHERE source = ? AND first_seen >= ? AND ({passed})"
+            " ORDER BY first_seen, id LIMIT ?"
+        )
+        with self._reading(f"finding the articles of {source!r} due for a recheck"):
+            rows = self.db.execute(sql, [source, horizon, *params, limit]).fetchall()
+        return [str(url) for (url,) in rows]
 
     # -- runs, fetches and source runs ------------------------------------------------------
 

@@ -8,6 +8,8 @@ mode with ``synchronous = NORMAL``: a committed transaction survives a killed pr
 
 from __future__ import annotations
 
+import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +23,8 @@ from .sqlite_dedup import set_band_keys
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 30.0
+
+log = logging.getLogger("scraper.store")
 
 _BACKFILL_BATCH = 500  # articles read at a time when a migration computes fingerprints
 
@@ -271,9 +275,116 @@ def _v5_change_seq(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_articles_change_seq ON articles (change_seq)")
 
 
-def next_change_seq(db: Database) -> int:
-    """The change number for the next article write (call inside the write transaction)."""
-    return int(db.execute("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM articles").fetchone()[0])
+def _v6_stories(db: Database) -> None:
+    """One row per outlet's article, copies grouped in stories; URLs remember their source.
+
+    Release 0.1 merged another outlet's copy of a story into the first outlet's row
+    (its URLs joined that row).  Those rows are split back: each other source whose
+    fetches name one of the row's URLs gets its own row, holding those URLs and, until
+    its next fetch, the merged row's text (``version`` 0 marks such a copy: its first
+    fetch replaces it without writing a version).  Every article then belongs to a
+    story: the split rows to their original's, every other row to a story of its own.
+    """
+    db.create_table(
+        "stories",
+        _columns("id:int representative:int members:int first_seen last_seen"),
+        pk="id",
+        not_null={"representative", "members", "first_seen", "last_seen"},
+        defaults={"members": 1},
+        ignore=True,
+    )
+    articles = db.table("articles")
+    if "story_id" not in articles.columns_dict:
+        db.execute("ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES stories(id)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_story ON articles (story_id)")
+    db.execute("DROP INDEX IF EXISTS idx_articles_url")
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_articles_source_url ON articles (source, url)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_url ON articles (url)")
+    _v6_source_urls(db)
+    split = _v6_split_merged(db)
+    db.execute(
+        "INSERT INTO stories (id, representative, members, first_seen, last_seen)"
+        " SELECT id, id, 1, first_seen, last_fetched FROM articles WHERE story_id IS NULL"
+    )
+    db.execute("UPDATE articles SET story_id = id WHERE story_id IS NULL")
+    if split:
+        log.warning(
+            "schema version 6: %d article row(s) that held other outlets' copies were split"
+            " into %d row(s) of their own (their text is the merged row's until refetched)",
+            len({original for original, _ in split}),
+            len(split),
+        )
+
+
+def _v6_source_urls(db: Database) -> None:
+    """``article_urls`` keyed by (source, url): a URL maps to an article within a source."""
+    db.execute("ALTER TABLE article_urls RENAME TO article_urls_v5")
+    db.create_table(
+        "article_urls",
+        _columns("source url article_id:int first_seen"),
+        pk=("source", "url"),
+        not_null={"article_id", "first_seen"},
+        foreign_keys=_ARTICLE_FK,
+    ).create_index(["article_id"], if_not_exists=True)
+    db.execute("CREATE INDEX IF NOT EXISTS idx_article_urls_url ON article_urls (url)")
+    # The source that fetched a URL, where the fetch log knows it; else the row's source.
+    db.execute(
+        "INSERT OR IGNORE INTO article_urls (source, url, article_id, first_seen)"
+        " SELECT COALESCE((SELECT f.source FROM fetches f WHERE f.kind = 'article'"
+        "   AND (f.url = u.url OR f.final_url = u.url) ORDER BY f.id LIMIT 1), a.source),"
+        " u.url, u.article_id, u.first_seen"
+        " FROM article_urls_v5 u JOIN articles a ON a.id = u.article_id"
+    )
+    db.execute("DROP TABLE article_urls_v5")
+
+
+def _v6_split_merged(db: Database) -> list[tuple[int, int]]:
+    """Give each other outlet's URLs of a merged row a row of its own; (original, new) ids."""
+    merged = db.execute(
+        "SELECT DISTINCT u.article_id, u.source FROM article_urls u"
+        " JOIN articles a ON a.id = u.article_id WHERE u.source != a.source"
+        " ORDER BY u.article_id, u.source"
+    ).fetchall()
+    split: list[tuple[int, int]] = []
+    for original, source in merged:
+        row = dict(db.table("articles").get(original))
+        if row["story_id"] is None:
+            db.execute(
+                "INSERT INTO stories (id, representative, members, first_seen, last_seen)"
+                " VALUES (?, ?, 1, ?, ?)",
+                [original, original, row["first_seen"], row["last_fetched"]],
+            )
+            db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [original, original])
+        url, first_seen = db.execute(
+            "SELECT url, first_seen FROM article_urls WHERE article_id = ? AND source = ?"
+            " ORDER BY first_seen, url LIMIT 1",
+            [original, source],
+        ).fetchone()
+        seq = db.execute("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM articles").fetchone()[0]
+        copy = {k: v for k, v in row.items() if k not in ("id", "duplicate_count")}
+        errors = {"migration": f"split from article {original}; text copied until refetched"}
+        copy |= {
+            "source": source,
+            "url": url,
+            "first_seen": first_seen,
+            "last_fetched": first_seen,
+            "last_changed": first_seen,
+            "version": 0,
+            "change_seq": seq,
+            "story_id": original,
+            "extraction_errors": json.dumps(errors),
+        }
+        new_id = int(db.table("articles").insert(copy).last_rowid or 0)
+        db.execute(
+            "UPDATE article_urls SET article_id = ? WHERE article_id = ? AND source = ?",
+            [new_id, original, source],
+        )
+        db.execute("UPDATE stories SET members = members + 1 WHERE id = ?", [original])
+        set_band_keys(db, int(new_id), str(copy["body"]), Fingerprint.of(str(copy["body"])))
+        split.append((original, int(new_id)))
+    return split
 
 
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
@@ -282,5 +393,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v3_shingle_bands,
     _v4_robots,
     _v5_change_seq,
+    _v6_stories,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
