@@ -87,6 +87,32 @@ class TooManyRedirects(FetchError):
     """Redirects looped or exceeded the limit."""
 
 
+class AddressRefused(FetchError):
+    """The request would connect to an internal address, and its host is not the source's own.
+
+    Private, loopback, link-local (the cloud metadata service), multicast, unspecified and
+    reserved addresses are refused unless the host is one of the source's configured hosts
+    or the source sets ``allow_private``: a hostile page must not make us fetch from the
+    machine's own network. ``host`` is the name asked for, ``address`` the refused address.
+    """
+
+    def __init__(self, message: str, *, url: str, host: str = "", address: str = "") -> None:
+        self.reason = message
+        self.host = host
+        self.address = address
+        super().__init__(message, url=url)
+
+
+class Interrupted(FetchError):
+    """The run is stopping, so this request was not (or no longer) waited for.
+
+    Raised when a stop cuts a politeness wait or a retry backoff short, or a request would
+    start after the stop: not a failure of the site, and never retried.
+    """
+
+    exit_code = EXIT_INTERRUPTED
+
+
 class ExtractError(ScraperError):
     """A document could not be parsed at all."""
 
@@ -113,4 +139,6 @@ _KINDS: dict[type[FetchError], str] = {
     TooLarge: "too-large",
     NotHTML: "not-html",
     TooManyRedirects: "redirects",
+    AddressRefused: "address",
+    Interrupted: "interrupted",
 }
