@@ -246,6 +246,8 @@ def _mark_buried(chain: list[_Candidate]) -> None:
     may well hold the article's text.
     """
     for level, cand in enumerate(chain[:_BURY_LEVELS]):
+        if cand.node.attributes.get("itemprop") == "articleBody":
+            return  # the page marks this as the article's body: no box above buries it
         if cand.boilerplate and _burying(cand.node) and not cand.holds_h1():
             for below in chain[:level]:
                 below.buried = True

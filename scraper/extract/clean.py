@@ -152,8 +152,8 @@ class ClassCache:
 
     def boilerplate(self, attrs: Mapping[str, str | None]) -> bool:
         key = _class_key(attrs)
-        if not key:
-            return False
+        if not key or attrs.get("itemprop") == "articleBody":
+            return False  # the page says this is the article: its class names do not count
         hit = self._boiler.get(key)
         if hit is None:
             hit = self._boiler[key] = is_boilerplate_name(key)
