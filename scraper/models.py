@@ -56,20 +56,40 @@ class SiteRules:
 
 @dataclass(frozen=True)
 class ListingItem:
-    """An article link found on a listing page, feed or sitemap, with its hints."""
+    """An article link found on a listing page, feed or sitemap, with its hints.
+
+    ``origin`` says where the hints came from: ``"listing"`` (a listing page, or an
+    article's "Latest news"), ``"feed"``, ``"sitemap"`` or ``"news-sitemap"`` (a Google
+    News entry's ``news:title`` and ``news:publication_date``).  When two sightings of
+    one URL were merged and the date hint came from another place than the title,
+    ``published_origin`` names that place; :meth:`hint_origin` answers per field.
+    """
 
     url: str  # absolute, normalized
     title: str | None = None
     published: datetime | None = None
+    origin: str = "listing"
+    published_origin: str | None = None  # None: the same as ``origin``
+
+    def hint_origin(self, name: str) -> str:
+        """Where the ``"title"`` or ``"published"`` hint came from."""
+        if name == "published" and self.published_origin is not None:
+            return self.published_origin
+        return self.origin
 
 
 @dataclass(frozen=True)
 class Listing:
-    """What one listing page (or feed, or sitemap) yielded."""
+    """What one listing page (or feed, or sitemap) yielded.
+
+    ``feeds`` are the same-site RSS/Atom feeds a listing page announces with
+    ``<link rel="alternate" type="application/rss+xml" href=...>`` (or Atom).
+    """
 
     url: str
     items: tuple[ListingItem, ...]
     next_url: str | None = None
+    feeds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 import tracemalloc
 import zlib
 from collections.abc import Callable
@@ -13,13 +14,16 @@ import pytest
 
 from scraper.discover import (
     LinkRules,
+    announced_feeds,
     looks_like_article,
+    merge,
     parse_feed,
     parse_listing,
     parse_sitemap,
 )
 from scraper.discover.linkrules import non_article, path_family, title_strength
 from scraper.errors import ExtractError
+from scraper.models import ListingItem
 from scraper.urls import normalize_url
 
 SITE = "https://www.ledger.example"
@@ -703,3 +707,142 @@ def test_bad_sitemaps_raise_extract_error(data: bytes, message: str) -> None:
     with pytest.raises(ExtractError, match=message) as caught:
         parse_sitemap(data, "https://ledger.example/sitemap.xml", RULES)
     assert "https://ledger.example/sitemap.xml" in str(caught.value)
+
+
+# -- provenance of hints, announced feeds -----------------------------------------------------
+
+
+def test_every_item_says_where_its_hints_came_from() -> None:
+    news = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+      <url><loc>https://ledger.example/news/</loc><news:news>
+        <news:publication_date>2026-01-14T09:30:00+01:00</news:publication_date>
+        <news:title>Harbour barrier approved</news:title></news:news></url>
+      <url><loc>https://ledger.example/news/plain-sitemap-entry-here/</loc></url>
+    </urlset>"""
+    sitemap = parse_sitemap(news, "https://ledger.example/news.xml", RULES)[0].items
+    assert [(i.title, i.origin) for i in sitemap] == [
+        ("Harbour barrier approved", "news-sitemap"),
+        (None, "sitemap"),
+    ]
+    assert {i.origin for i in parse_feed(RSS, "https://ledger.example/f.xml", RULES).items} == {
+        "feed"
+    }
+    assert {i.origin for i in parse_sitemap(RSS, "https://ledger.example/s", RULES)[0].items} == {
+        "feed"
+    }
+    assert {i.origin for i in parse_listing(LISTING, f"{SITE}/news/", RULES).items} == {"listing"}
+
+
+def test_merged_hints_keep_each_ones_origin() -> None:
+    url = "https://ledger.example/news/x"
+    when = datetime(2026, 1, 14, tzinfo=UTC)
+    items: dict[str, ListingItem] = {}
+    merge(items, ListingItem(url, title="Teaser title"))
+    merge(items, ListingItem(url, title="News title", published=when, origin="news-sitemap"))
+    merged = items[url]
+    assert (merged.title, merged.published) == ("Teaser title", when)
+    assert merged.hint_origin("title") == "listing" == merged.origin
+    assert merged.hint_origin("published") == "news-sitemap"
+    # an item without hints takes the origin of the first hints it gets
+    bare: dict[str, ListingItem] = {url: ListingItem(url, origin="sitemap")}
+    merge(bare, ListingItem(url, title="Feed title", published=when, origin="feed"))
+    assert bare[url].origin == "feed" and bare[url].published_origin is None
+
+
+ANNOUNCING = """<html><head><base href="https://ledger.example/sub/">
+<link rel="alternate" type="application/rss+xml" title="News" href="/feed.xml?utm_source=x">
+<link rel="Alternate" type="application/atom+xml; charset=utf-8" href="atom.xml">
+<link rel="alternate" type="application/rss+xml" href="https://elsewhere.example/feed.xml">
+<link rel="alternate" type="text/html" hreflang="de" href="/de/">
+<link rel="stylesheet" type="application/rss+xml" href="/not-a-feed.xml">
+<link rel="alternate" type="application/rss+xml" href="/feed.xml">
+</head><body><main><ul>
+<li><a href="/news/one-story-of-the-day">One story of the day</a></li>
+</ul></main></body></html>"""
+
+
+def test_listing_reports_the_same_site_feeds_it_announces() -> None:
+    expected = ("https://ledger.example/feed.xml", "https://ledger.example/sub/atom.xml")
+    assert parse_listing(ANNOUNCING, f"{SITE}/sub/", RULES).feeds == expected
+    assert announced_feeds(ANNOUNCING, f"{SITE}/sub/", RULES) == expected
+    assert parse_listing(LISTING, f"{SITE}/news/", RULES).feeds == ()
+
+
+# -- bounded work per page (issue 15) ----------------------------------------------------------
+
+
+def _links_page(n: int) -> str:
+    rows = "".join(
+        f'<li><a href="/news/harbour-story-number-{i}">Headline number {i} about the harbour</a>'
+        f" <span>0{1 + i % 9}.Jan.2026</span></li>"
+        for i in range(n)
+    )
+    return f"<html><body><main><ul>{rows}</ul></main></body></html>"
+
+
+def _url_sitemap(n: int, *, close: bool = True) -> bytes:
+    urls = "".join(
+        f"<url><loc>https://ledger.example/news/harbour-story-number-{i}</loc>"
+        "<lastmod>2026-01-01</lastmod></url>"
+        for i in range(n)
+    )
+    head = '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    return (head + urls + ("</urlset>" if close else "")).encode()
+
+
+def test_a_listing_of_100k_links_takes_the_cap_in_bounded_time() -> None:
+    # before issue 15 this page took 15 s and 372 MiB (48 s in the report); only the
+    # first 4 * max_links links are looked at now
+    html = _links_page(100_000)
+    rules = LinkRules(domains=("ledger.example",), max_links=1000)
+    started = time.perf_counter()
+    items = parse_listing(html, f"{SITE}/news/", rules).items
+    assert time.perf_counter() - started < 5
+    assert len(items) == 1000
+    assert items[-1].url == f"{SITE}/news/harbour-story-number-999"
+
+
+def test_a_selector_listing_stops_at_the_cap() -> None:
+    rules = LinkRules(domains=("ledger.example",), selector="main li", max_links=7)
+    items = parse_listing(_links_page(50), f"{SITE}/news/", rules).items
+    assert [i.url for i in items] == [f"{SITE}/news/harbour-story-number-{i}" for i in range(7)]
+
+
+def test_a_sitemap_of_100k_urls_is_read_only_up_to_the_cap() -> None:
+    data = _url_sitemap(100_000)  # 10 MB; it took 6 s and 106 MiB more before issue 15
+    url = "https://ledger.example/sitemap.xml"
+    started = time.perf_counter()
+    listing, _ = parse_sitemap(data, url, RULES)
+    assert time.perf_counter() - started < 3
+    assert len(listing.items) == 5000  # LinkRules.max_links by default
+    tracemalloc.start()
+    try:
+        parse_sitemap(data, url, RULES)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # what the 5000 items take, not the 100,000 entries
+
+
+def test_reading_stops_at_the_cap_so_the_rest_is_never_parsed() -> None:
+    # the document breaks 200 kB in, far past the first 30 entries (the parser reads 16 kB
+    # at a time): with a cap of 30 that part is never read
+    broken = _url_sitemap(2000, close=False) + b"<url><loc>&broken"
+    rules = LinkRules(domains=("ledger.example",), max_links=30)
+    assert len(parse_sitemap(broken, "https://ledger.example/s.xml", rules)[0].items) == 30
+    with pytest.raises(ExtractError, match="not well-formed"):
+        parse_sitemap(broken, "https://ledger.example/s.xml", RULES)
+    items = "".join(f"<item><link>{SITE}/news/{i}</link></item>" for i in range(2000))
+    feed = f"<rss><channel>{items}<item>&broken".encode()
+    assert len(parse_feed(feed, f"{SITE}/feed.xml", rules).items) == 30
+
+
+def test_sitemap_index_children_are_capped_too() -> None:
+    children = "".join(
+        f"<sitemap><loc>https://ledger.example/sitemap-{i}.xml</loc></sitemap>" for i in range(20)
+    )
+    data = f"<sitemapindex>{children}</sitemapindex>".encode()
+    rules = LinkRules(domains=("ledger.example",), max_links=4)
+    _, kept = parse_sitemap(data, "https://ledger.example/sitemap.xml", rules)
+    assert kept == tuple(f"https://ledger.example/sitemap-{i}.xml" for i in range(4))

@@ -1,31 +1,27 @@
 """Article links in feeds (RSS 2.0, RSS 1.0/RDF, Atom) and sitemaps (incl. Google News).
 
-XML is parsed with defusedxml, which refuses entity expansion and external entities;
-anything that is not a well-formed document of the expected kind raises ExtractError
-naming the URL and the problem.
+Documents are read incrementally (:mod:`.xmlstream`): one entry at a time, and only
+until ``LinkRules.max_links`` article links are taken, so a sitemap of 100,000 URLs
+costs what one of ``max_links`` does.  Anything that is not a well-formed document of
+the expected kind raises ExtractError naming the URL and the problem.
 """
 
 from __future__ import annotations
 
-import html.entities
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from xml.etree.ElementTree import Element
 
 from ..errors import ExtractError
-from ..fetch.body import CorruptCompressed, InflatedTooLarge, inflate_capped
 from ..models import Listing, ListingItem
 from ..urls import host_of, normalize_url, same_site
 from .linkrules import DateReader, LinkRules, clean_text, looks_like_article, merge, resolve
+from .xmlstream import MAX_XML_BYTES, XmlStream, local_name, read_xml, split_tag
 
-MAX_XML_BYTES = 50_000_000  # the sitemap protocol's limit for one uncompressed file
+__all__ = ["MAX_XML_BYTES", "parse_feed", "parse_sitemap"]
 
 _ATOM = {"http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#"}
 _RSS1 = {"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"}
@@ -33,8 +29,7 @@ _DC = "http://purl.org/dc/elements/1.1/"
 _FEEDBURNER = "http://rssnamespace.org/feedburner/ext/1.0"
 _NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
-_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
-_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+_FEED_ROOTS = frozenset({"rss", "RDF", "feed"})
 
 
 @dataclass(frozen=True)
@@ -53,36 +48,55 @@ def parse_feed(data: bytes, url: str, rules: LinkRules) -> Listing:
 
     The date hint is the publication date (RSS ``pubDate``, Atom ``published``,
     ``dc:date``), never Atom's ``updated``.  Items off the source's site or not
-    matching its pattern are skipped.
+    matching its pattern are skipped; reading stops at ``rules.max_links`` items.
     """
-    root = _parse_xml(data, url, "feed")
-    return _listing(url, _feed_entries(root, url), rules, shape_check=False)
+    return read_xml(data, url, "feed", lambda xml: _feed_listing(xml, rules))
 
 
 def parse_sitemap(data: bytes, url: str, rules: LinkRules) -> tuple[Listing, tuple[str, ...]]:
     """A sitemap's article URLs, and the child sitemaps of a sitemap index.
 
     Plain ``<url>`` entries must look like articles (see ``looks_like_article``);
-    Google News entries (``news:news``) always count and give title and date hints.
-    ``lastmod`` is a modification time, so it is not used as a date hint.  A feed
-    given as a sitemap is read as a feed.  Data may be gzip-compressed.
+    Google News entries (``news:news``) always count and give title and date hints
+    (``origin`` "news-sitemap").  ``lastmod`` is a modification time, so it is not used
+    as a date hint.  A feed given as a sitemap is read as a feed.  Data may be
+    gzip-compressed.  Reading stops at ``rules.max_links`` URLs (or child sitemaps).
     """
-    root = _parse_xml(data, url, "sitemap")
-    kind = _local(root.tag)
+    return read_xml(data, url, "sitemap", lambda xml: _sitemap(xml, rules))
+
+
+def _sitemap(xml: XmlStream, rules: LinkRules) -> tuple[Listing, tuple[str, ...]]:
+    kind = local_name(xml.root.tag)
     if kind == "sitemapindex":
-        children = [resolve(_text(_child(s, "loc")), url) for s in _children(root, "sitemap")]
-        domains = rules.domains or (host_of(url),)
-        kept = dict.fromkeys(c for c in children if c and same_site(c, domains))
-        return Listing(url=normalize_url(url), items=()), tuple(kept)
+        return Listing(url=normalize_url(xml.url), items=()), _index_children(xml, rules)
     if kind == "urlset":
-        return _listing(url, _sitemap_entries(root), rules, shape_check=True), ()
-    if kind in ("rss", "RDF", "feed"):
-        return _listing(url, _feed_entries(root, url), rules, shape_check=False), ()
-    raise ExtractError(f"{url}: not a sitemap (root element <{kind}>, expected <urlset>)")
+        entries = _sitemap_entries(xml)
+        return _listing(xml.url, entries, rules, origin="sitemap", shape_check=True), ()
+    if kind in _FEED_ROOTS:
+        return _feed_listing(xml, rules), ()
+    raise ExtractError(f"{xml.url}: not a sitemap (root element <{kind}>, expected <urlset>)")
+
+
+def _index_children(xml: XmlStream, rules: LinkRules) -> tuple[str, ...]:
+    domains = rules.domains or (host_of(xml.url),)
+    kept: dict[str, None] = {}
+    for node, depth in xml.ends(prune_depth=1):
+        if depth != 1 or local_name(node.tag) != "sitemap":
+            continue
+        child = resolve(_text(_child(node, "loc")), xml.url)
+        if child and same_site(child, domains):
+            kept[child] = None
+            if len(kept) >= rules.max_links:
+                break
+    return tuple(kept)
+
+
+def _feed_listing(xml: XmlStream, rules: LinkRules) -> Listing:
+    return _listing(xml.url, _feed_entries(xml), rules, origin="feed", shape_check=False)
 
 
 def _listing(
-    url: str, entries: Iterable[_Entry], rules: LinkRules, *, shape_check: bool
+    url: str, entries: Iterable[_Entry], rules: LinkRules, *, origin: str, shape_check: bool
 ) -> Listing:
     page_url = normalize_url(url)
     dates = DateReader(rules)
@@ -93,8 +107,16 @@ def _listing(
             continue
         if shape_check and not entry.is_news and not looks_like_article(link):
             continue
+        if len(items) >= rules.max_links and link not in items:
+            break
         published = _feed_date(entry.date, rules, dates) if entry.date else None
-        merge(items, ListingItem(url=link, title=clean_text(entry.title), published=published))
+        item = ListingItem(
+            url=link,
+            title=clean_text(entry.title),
+            published=published,
+            origin="news-sitemap" if entry.is_news else origin,
+        )
+        merge(items, item)
     return Listing(url=page_url, items=tuple(items.values()))
 
 
@@ -113,71 +135,13 @@ def _feed_date(text: str, rules: LinkRules, dates: DateReader) -> datetime | Non
         return dates.parse(text)
 
 
-# -- XML ----------------------------------------------------------------------------------
-
-
-def _parse_xml(data: bytes, url: str, what: str) -> Element:
-    data = _gunzip(data, url, what).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not data:
-        raise ExtractError(f"{url}: the {what} is empty")
-    try:
-        try:
-            return _fromstring(data)
-        except ParseError as exc:
-            if "undefined entity" not in str(exc):
-                raise
-            return _fromstring(_ENTITY.sub(_numeric_entity, data))  # HTML entities, e.g. &nbsp;
-    except ParseError as exc:
-        raise ExtractError(f"{url}: the {what} is not well-formed XML ({exc})") from None
-    except DefusedXmlException as exc:
-        raise ExtractError(f"{url}: the {what} uses a forbidden XML feature ({exc})") from None
-    except (ValueError, LookupError) as exc:  # e.g. an unknown encoding in the declaration
-        raise ExtractError(f"{url}: the {what} cannot be decoded ({exc})") from None
-
-
-def _fromstring(data: bytes) -> Element:
-    root: Element = fromstring(data)
-    return root
-
-
-def _numeric_entity(match: re.Match[bytes]) -> bytes:
-    name = match.group(1).decode("ascii")
-    codepoint = html.entities.name2codepoint.get(name)
-    if name in _XML_ENTITIES or codepoint is None:
-        return match.group(0)
-    return f"&#{codepoint};".encode("ascii")
-
-
-def _gunzip(data: bytes, url: str, what: str) -> bytes:
-    if not data.startswith(b"\x1f\x8b"):
-        return data
-    try:
-        return inflate_capped(data, MAX_XML_BYTES)
-    except CorruptCompressed as exc:
-        raise ExtractError(f"{url}: the {what} is corrupt gzip data ({exc})") from None
-    except InflatedTooLarge:
-        raise ExtractError(
-            f"{url}: the {what} is larger than {MAX_XML_BYTES} bytes uncompressed"
-        ) from None
-
-
-def _split(tag: object) -> tuple[str, str]:
-    if not isinstance(tag, str):  # comments and processing instructions
-        return "#", "#"
-    if tag.startswith("{"):
-        ns, _, local = tag[1:].partition("}")
-        return ns, local
-    return "", tag
-
-
-def _local(tag: object) -> str:
-    return _split(tag)[1]
+# -- XML elements ---------------------------------------------------------------------
 
 
 def _children(el: Element, local: str, ns: Iterable[str] | None = None) -> Iterator[Element]:
     allowed = None if ns is None else set(ns)
     for child in el:
-        child_ns, child_local = _split(child.tag)
+        child_ns, child_local = split_tag(child.tag)
         if child_local == local and (allowed is None or child_ns in allowed):
             yield child
 
@@ -196,18 +160,25 @@ def _text(el: Element | None) -> str | None:
 # -- formats ------------------------------------------------------------------------------
 
 
-def _feed_entries(root: Element, url: str) -> Iterator[_Entry]:
-    ns, kind = _split(root.tag)
-    if kind == "rss":
-        yield from (_rss2_entry(item) for item in root.iter("item"))
+def _feed_entries(xml: XmlStream) -> Iterator[_Entry]:
+    ns, kind = split_tag(xml.root.tag)
+    if kind == "rss":  # <item> under <channel>, or wherever it is
+        for node, _ in xml.ends(prune_depth=2):
+            if node.tag == "item":
+                yield _rss2_entry(node)
     elif kind == "RDF":
-        yield from (_rss1_entry(item) for item in root if _split(item.tag)[0] in _RSS1
-                    and _local(item.tag) == "item")  # fmt: skip
+        for node, depth in xml.ends(prune_depth=1):
+            node_ns, local = split_tag(node.tag)
+            if depth == 1 and local == "item" and node_ns in _RSS1:
+                yield _rss1_entry(node)
     elif kind == "feed" and ns in _ATOM:
-        base = urljoin(url, root.get(_XML_BASE) or "")
-        yield from (_atom_entry(entry, base, ns) for entry in _children(root, "entry", _ATOM))
+        base = urljoin(xml.url, xml.root.get(_XML_BASE) or "")
+        for node, depth in xml.ends(prune_depth=1):
+            node_ns, local = split_tag(node.tag)
+            if depth == 1 and local == "entry" and node_ns in _ATOM:
+                yield _atom_entry(node, base, ns)
     else:
-        raise ExtractError(f"{url}: not an RSS or Atom feed (root element <{kind}>)")
+        raise ExtractError(f"{xml.url}: not an RSS or Atom feed (root element <{kind}>)")
 
 
 def _rss2_entry(item: Element) -> _Entry:
@@ -243,8 +214,10 @@ def _atom_entry(entry: Element, base: str, ns: str) -> _Entry:
     return _Entry(link=link, title=_text(_child(entry, "title", [ns])), date=date, base=base)
 
 
-def _sitemap_entries(root: Element) -> Iterator[_Entry]:
-    for node in _children(root, "url"):
+def _sitemap_entries(xml: XmlStream) -> Iterator[_Entry]:
+    for node, depth in xml.ends(prune_depth=1):
+        if depth != 1 or local_name(node.tag) != "url":
+            continue
         news = _child(node, "news", [_NEWS])
         if news is None:
             yield _Entry(link=_text(_child(node, "loc")))

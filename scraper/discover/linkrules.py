@@ -70,6 +70,7 @@ _ID = re.compile(r"\d{3,}")
 _DATED = re.compile(r"/(?:19|20)\d\d/[01]?\d/(?:[0-3]?\d/)?[^/]+")  # /2026/01/14/slug
 _YEAR = re.compile(r"(?:19|20)\d\d")  # /2026/ is an archive, not an article id
 _WORDS = re.compile(r"[^\W_]+")
+MAX_LINKS = 5000  # article links taken from one page when the source says nothing
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,10 @@ class LinkRules:
     page's own host).  ``selector`` picks links on listing pages instead of the generic
     rule; ``pattern`` (``re.search`` on the normalized URL) filters every link found;
     ``next_selector`` picks the "next page" link.  ``timezone`` and ``date_format``
-    interpret listing dates that carry no zone.  Raises ``ValueError`` when the pattern
-    or the time zone is invalid.
+    interpret listing dates that carry no zone.  ``max_links`` caps the article links
+    (and announced feeds) taken from one listing page, feed or sitemap: parsers stop
+    reading once they have that many.  Raises ``ValueError`` when the pattern or the
+    time zone is invalid, or ``max_links`` is below 1.
     """
 
     domains: tuple[str, ...]
@@ -90,8 +93,11 @@ class LinkRules:
     next_selector: str | None = None
     timezone: str = "UTC"
     date_format: str | None = None
+    max_links: int = MAX_LINKS
 
     def __post_init__(self) -> None:
+        if self.max_links < 1:
+            raise ValueError(f"max_links must be at least 1, got {self.max_links}")
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
@@ -113,6 +119,8 @@ class LinkRules:
             next_selector=source.next_selector,
             timezone=source.rules.timezone,
             date_format=source.rules.date_format,
+            # TODO(config): read source.max_links_per_page directly once it has landed
+            max_links=getattr(source, "max_links_per_page", MAX_LINKS),
         )
 
     def accepts(self, url: str, page_url: str) -> bool:
@@ -268,11 +276,28 @@ def _date_parser() -> DateParser:
 
 
 def merge(items: dict[str, ListingItem], item: ListingItem) -> None:
-    """Add an item; a URL seen before keeps its place and gains missing hints."""
+    """Add an item; a URL seen before keeps its place and gains missing hints.
+
+    Each hint keeps its origin: a title from a listing and a date from a news sitemap
+    give ``origin="listing"`` and ``published_origin="news-sitemap"``.
+    """
     old = items.get(item.url)
     if old is None:
         items[item.url] = item
-    elif (old.title is None and item.title) or (old.published is None and item.published):
-        items[item.url] = ListingItem(
-            url=old.url, title=old.title or item.title, published=old.published or item.published
-        )
+        return
+    new_title = old.title is None and item.title
+    new_date = old.published is None and item.published is not None
+    if not (new_title or new_date):
+        return
+    titled = item if new_title else old
+    dated = item if new_date else old
+    title_origin = titled.origin if titled.title else None
+    date_origin = dated.hint_origin("published") if dated.published is not None else None
+    origin = title_origin or date_origin or old.origin
+    items[item.url] = ListingItem(
+        url=old.url,
+        title=titled.title,
+        published=dated.published,
+        origin=origin,
+        published_origin=date_origin if date_origin not in (None, origin) else None,
+    )

@@ -7,11 +7,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Listing, ListingItem
 from ..urls import host_of, normalize_url, same_site
+from .announced import feeds_of
 from .linkrules import (
     DateReader,
     LinkRules,
@@ -53,6 +55,9 @@ _ACCEPT = 4  # points a link needs
 _LIST_MIN = 3  # items in a repeated list; links of one list sharing a path family
 _CARD_TEXT = 600  # characters at most in an item or card whose date counts as evidence
 _TOP = frozenset({"body", "html", "-document"})
+# A page's links past this many per allowed article link are not looked at (so a page of
+# 100,000 links costs what one of 4 * max_links does).
+_ANCHORS_PER_LINK = 4
 
 
 def parse_listing(html: str, url: str, rules: LinkRules, *, now: datetime | None = None) -> Listing:
@@ -68,6 +73,10 @@ def parse_listing(html: str, url: str, rules: LinkRules, *, now: datetime | None
     Each item's title hint is a heading in (or around) the link or the link's own
     text; its date hint is a ``<time>`` or a date text in the same list item or card
     (or right after the link).  ``now`` anchors relative dates such as "2 hours ago".
+
+    At most ``rules.max_links`` links are taken, and only the page's first
+    ``4 * rules.max_links`` links are looked at.  ``Listing.feeds`` are the same-site
+    RSS and Atom feeds the page announces (``<link rel="alternate" type=...>``).
     """
     return listing_of(LexborHTMLParser(html), url, rules, now=now)
 
@@ -105,19 +114,36 @@ class _ListingPage:
         self.want(found)
         items: dict[str, ListingItem] = {}
         for anchor, link in found:
+            if len(items) >= self.rules.max_links and link not in items:
+                continue  # only hints for links already taken
             box = self.box(anchor, link)
             title = _title_hint(anchor, box)
             merge(items, ListingItem(url=link, title=title, published=self.date(box, dates)))
-        return Listing(url=self.url, items=tuple(items.values()), next_url=self.next_url())
+        return Listing(
+            url=self.url,
+            items=tuple(items.values()),
+            next_url=self.next_url(),
+            feeds=feeds_of(self.tree, self.base, self.url, self.rules),
+        )
+
+    def anchors(self) -> list[LexborNode]:
+        """The page's first links, as many as are ever looked at."""
+        return self.tree.css("a[href]")[: _ANCHORS_PER_LINK * self.rules.max_links]
 
     def selected(self) -> list[tuple[LexborNode, str]]:
         """The links in the configured selector's elements (no shape or text check)."""
-        found = []
+        found: list[tuple[LexborNode, str]] = []
+        links: set[str] = set()
+        budget = _ANCHORS_PER_LINK * self.rules.max_links
         for node in self.tree.css(self.rules.selector or ""):
             anchors = [node] if node.tag == "a" and "href" in node.attributes else None
-            for anchor in anchors or node.css("a[href]"):
+            for anchor in islice(anchors or node.css("a[href]"), budget):
+                budget -= 1
                 if (link := self.candidate_link(anchor)) is not None:
                     found.append((anchor, link))
+                    links.add(link)
+            if budget <= 0 or len(links) >= self.rules.max_links:
+                break
         return found
 
     def candidate_link(self, anchor: LexborNode) -> str | None:
@@ -135,7 +161,7 @@ class _ListingPage:
         own evidence, then the decision, which needs the others (list kin, and the
         item boxes bounded by the other plausible links).
         """
-        candidates = [c for a in self.tree.css("a[href]") if (c := self.candidate(a))]
+        candidates = [c for a in self.anchors() if (c := self.candidate(a))]
         plausible = [c for c in candidates if c.shape or c.title]
         self.want([(c.anchor, c.link) for c in plausible])
         weigh = _Weighing(
