@@ -107,8 +107,6 @@ def not_an_article(article: Article) -> Rejection | None:
     """Why the extracted page holds no article, or None when it may be one."""
     text = " ".join(article.body.split())
     size = len(text)
-    if size < MIN_TEXT:
-        return Rejection("empty", f"no article text ({size} characters)")
     title = " ".join((article.title or "").split())
     if size < SHORT_PAGE and _status_title(title):
         kind = "block" if _BLOCK_TITLE.search(title) else "error-page"
@@ -119,6 +117,8 @@ def not_an_article(article: Article) -> Rejection | None:
         return Rejection("login", f"a sign-in or subscription stub ({match.group(0)!r})")
     if size < CONSENT_PAGE and _consent_wall(text):
         return Rejection("consent", "a cookie-consent wall")
+    if size < MIN_TEXT:
+        return Rejection("empty", f"no article text ({size} characters)")
     return None
 
 
