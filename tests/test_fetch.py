@@ -44,6 +44,7 @@ from scraper.errors import (
     FetchError,
     FetchTimeout,
     HTTPStatusFailure,
+    Interrupted,
     NotHTML,
     RobotsDisallowed,
     TooLarge,
@@ -93,9 +94,14 @@ class Harness:
     """A fetcher wired to fake time, recording its events."""
 
     def __init__(
-        self, settings: FetchSettings = SETTINGS, *, polite: bool = False, **fetcher_kw: Any
+        self,
+        settings: FetchSettings = SETTINGS,
+        *,
+        polite: bool = False,
+        time: FakeTime | None = None,
+        **fetcher_kw: Any,
     ) -> None:
-        self.time = FakeTime()
+        self.time = time or FakeTime()
         self.events: list[FetchEvent] = []
         self.fetcher = Fetcher(
             settings,
@@ -706,3 +712,162 @@ def test_fetchers_on_two_threads_share_one_host_spacing(fault_server: FaultServe
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert len(starts) == 6
     assert min(gaps) >= delay * 0.9, gaps  # each crawler alone would allow overlapping starts
+
+
+# -- stopping -----------------------------------------------------------------------------------
+
+
+class StuckTime(FakeTime):
+    """Fake time whose sleeps never end by themselves: only a stop ends them."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        await asyncio.get_running_loop().create_future()  # until cancelled
+
+
+async def _until(condition: Callable[[], object]) -> None:
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.mark.parametrize("from_thread", [False, True], ids=["in-loop", "from-a-thread"])
+def test_stop_ends_a_politeness_wait_at_once(fault_server: FaultServer, from_thread: bool) -> None:
+    urls = [fault_server.page("/a"), fault_server.page("/b")]
+    harness = Harness(time=StuckTime())
+    harness.fetcher.set_host_policy("127.0.0.1", delay=45.0, concurrency=2)
+
+    async def work(fetcher: Fetcher) -> Interrupted:
+        await fetcher.fetch(urls[0])
+        second = asyncio.ensure_future(fetcher.fetch(urls[1]))
+        await _until(lambda: harness.time.sleeps)  # /b waits its 45 s
+        if from_thread:
+            await asyncio.get_running_loop().run_in_executor(None, fetcher.stop)
+        else:
+            fetcher.stop()
+        with pytest.raises(Interrupted) as caught:
+            await second
+        assert fetcher.stopping
+        return caught.value
+
+    started = time.monotonic()
+    error = harness.run(work)
+    assert time.monotonic() - started < 2.0
+    assert harness.time.sleeps == [45.0]
+    assert "stopping: politeness wait of 45 s for 127.0.0.1 cut short" in str(error)
+    assert error.kind == "interrupted" and error.url == urls[1]
+    assert fault_server.hits["/b"] == 0
+    assert harness.kinds()[-1] == "error"  # reported like any fetch that did not happen
+
+
+def test_stop_ends_a_retry_backoff_at_once(fault_server: FaultServer) -> None:
+    url = fault_server.sequence("/flaky", status(503), ok())
+    harness = Harness(time=StuckTime())
+
+    async def work(fetcher: Fetcher) -> Interrupted:
+        pending = asyncio.ensure_future(fetcher.fetch(url))
+        await _until(lambda: harness.time.sleeps)
+        fetcher.stop()
+        with pytest.raises(Interrupted) as caught:
+            await pending
+        return caught.value
+
+    error = harness.run(work)
+    assert "retry backoff" in str(error) and fault_server.hits["/flaky"] == 1
+    assert harness.kinds() == ["response", "retry", "error"]
+
+
+@pytest.mark.parametrize("limit", ["host", "global"])
+def test_stop_ends_a_wait_for_a_connection_slot_but_not_the_request_in_flight(
+    fault_server: FaultServer, limit: str
+) -> None:
+    slow, other = fault_server.route("/slow", hold(0.3)), fault_server.page("/b")
+    settings = replace(SETTINGS, concurrency=1) if limit == "global" else SETTINGS
+    harness = Harness(settings)
+    host_limit = 1 if limit == "host" else 4
+    harness.fetcher.set_host_policy("127.0.0.1", delay=0.0, concurrency=host_limit)
+
+    async def work(fetcher: Fetcher) -> Page:
+        in_flight = asyncio.ensure_future(fetcher.fetch(slow))
+        await _until(lambda: fault_server.hits["/slow"])
+        waiting = asyncio.ensure_future(fetcher.fetch(other))
+        await asyncio.sleep(0.01)  # /b is waiting for the slot /slow holds
+        fetcher.stop()
+        with pytest.raises(Interrupted, match="wait for a free connection"):
+            await waiting
+        assert not in_flight.done()  # the request in flight keeps its time
+        return await in_flight
+
+    assert harness.run(work).status == 200
+    assert fault_server.hits["/b"] == 0
+
+
+def test_no_request_starts_after_a_stop(fault_server: FaultServer) -> None:
+    url = fault_server.page("/a")
+    harness = Harness(ROBOTS)
+
+    async def work(fetcher: Fetcher) -> None:
+        fetcher.stop()
+        fetcher.stop()  # idempotent
+        with pytest.raises(Interrupted, match="request not started"):
+            await fetcher.fetch(url)
+        with pytest.raises(Interrupted):
+            await fetcher.allowed(url)
+        with pytest.raises(Interrupted):
+            await fetcher.robots_sitemaps(url)
+
+    harness.run(work)
+    assert not fault_server.hits
+
+
+def test_a_stop_during_the_robots_txt_backoff_is_not_an_unreachable_robots_txt(
+    fault_server: FaultServer,
+) -> None:
+    fault_server.route("/robots.txt", status(503))
+    url = fault_server.page("/a")
+    harness = Harness(ROBOTS, time=StuckTime())
+
+    async def work(fetcher: Fetcher) -> None:
+        pending = asyncio.ensure_future(fetcher.fetch(url))
+        await _until(lambda: harness.time.sleeps)
+        fetcher.stop()
+        with pytest.raises(Interrupted):  # not RobotsDisallowed: robots.txt was not judged
+            await pending
+
+    harness.run(work)
+    assert "robots" not in harness.kinds() and fault_server.hits["/a"] == 0
+
+
+# -- the Sitemap: lines of robots.txt -----------------------------------------------------------
+
+
+def test_robots_sitemaps_reads_robots_txt_once(fault_server: FaultServer) -> None:
+    base = fault_server.base
+    fault_server.robots(
+        "User-agent: *\nDisallow: /private\n"
+        f"Sitemap: {base}/sitemap.xml\nSitemap: /news-sitemap.xml\n"
+        f"Sitemap: ftp://example.org/x.xml\nsitemap: {base}/sitemap.xml\n"
+    )
+    harness = Harness(ROBOTS)
+
+    async def work(fetcher: Fetcher) -> list[object]:
+        return [
+            await fetcher.robots_sitemaps(f"{base}/news/1"),
+            await fetcher.allowed(f"{base}/private/x"),
+            await fetcher.robots_sitemaps(f"{base}/other"),
+        ]
+
+    found = (f"{base}/sitemap.xml", f"{base}/news-sitemap.xml")
+    assert harness.run(work) == [found, False, found]
+    assert fault_server.hits["/robots.txt"] == 1
+
+
+@pytest.mark.parametrize("answer", [404, 503])
+def test_robots_sitemaps_without_a_robots_txt(fault_server: FaultServer, answer: int) -> None:
+    fault_server.route("/robots.txt", status(answer))
+    url = fault_server.page("/a")
+    harness = Harness(replace(SETTINGS, retries=0))  # respect_robots off: still read for this
+    assert harness.run(lambda f: f.robots_sitemaps(url)) == ()
+    assert fault_server.hits["/robots.txt"] == 1

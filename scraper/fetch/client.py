@@ -1,19 +1,22 @@
 """The polite async fetcher: one shared httpx client, per-host politeness, retries, robots.txt.
 
-This is the only module that sees httpx exceptions; every failure leaves it as one of the
-:mod:`scraper.errors` kinds (raised ``from`` the original). Redirects are followed by hand
-so that every hop passes the robots.txt check and the per-host politeness again.
+Every failure leaves it as one of the :mod:`scraper.errors` kinds (httpx's are translated
+in :mod:`.exchange`, which sends each request and its retries). Redirects are followed by hand
+so that every hop passes the robots.txt check, the per-host politeness and the address
+policy (:mod:`.addresses`, applied by :mod:`.network` to the address connected to) again.
+:meth:`Fetcher.for_source` gives the view one source fetches through; :meth:`Fetcher.stop`
+ends every wait at once when the run is stopping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Literal
+from typing import Protocol
 from urllib.parse import urldefrag, urlsplit
 
 import httpx
@@ -21,25 +24,19 @@ import httpx
 from ..clock import Clock, utc_now
 from ..config import FetchSettings
 from ..errors import (
-    ConnectionFailed,
+    AddressRefused,
     FetchError,
-    FetchTimeout,
     HTTPStatusFailure,
-    NotHTML,
-    ResponseTooSlow,
+    Interrupted,
     RobotsDisallowed,
     TooManyRedirects,
 )
 from ..models import Page, Validators
-from .body import ACCEPT_ENCODING, BodyReader
-from .headers import (
-    check_content_length,
-    looks_like_markup,
-    media_type,
-    parse_retry_after,
-    redirect_location,
-    request_headers,
-)
+from .addresses import UNRESTRICTED, AddressPolicy, normalize_host
+from .body import ACCEPT_ENCODING
+from .exchange import Exchanges, FetchEvent, Options, Response, host_key
+from .headers import redirect_location, request_headers
+from .network import Resolver, guarded_transport
 from .politeness import HostSpacing, Politeness
 from .robots import (
     ROBOTS_MAX_BYTES,
@@ -48,10 +45,21 @@ from .robots import (
     RobotsRules,
     parse_robots,
     recalled_rules,
+    refused_rules,
     rules_for_status,
 )
+from .stopping import StopSignal
 
-__all__ = ["FEED_TYPES", "HTML_TYPES", "ROBOTS_TYPES", "SITEMAP_TYPES", "FetchEvent", "Fetcher"]
+__all__ = [
+    "FEED_TYPES",
+    "HTML_TYPES",
+    "ROBOTS_TYPES",
+    "SITEMAP_TYPES",
+    "FetchEvent",
+    "Fetcher",
+    "PageFetcher",
+    "SourceFetcher",
+]
 
 HTML_TYPES: tuple[str, ...] = ("text/html", "application/xhtml+xml")
 FEED_TYPES: tuple[str, ...] = (
@@ -65,39 +73,22 @@ FEED_TYPES: tuple[str, ...] = (
 SITEMAP_TYPES: tuple[str, ...] = (*FEED_TYPES, "application/gzip", "application/x-gzip")
 ROBOTS_TYPES: tuple[str, ...] = ("text/plain",)
 
-RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
 
-EventKind = Literal["retry", "response", "error", "robots"]
+class PageFetcher(Protocol):
+    """What the pipeline's stages fetch through: a :class:`Fetcher` or a :class:`SourceFetcher`."""
 
+    async def fetch(
+        self,
+        url: str,
+        *,
+        validators: Validators | None = None,
+        accept: tuple[str, ...] = HTML_TYPES,
+        max_bytes: int | None = None,
+    ) -> Page: ...
 
-@dataclass(frozen=True)
-class FetchEvent:
-    """Something worth logging that happened while fetching ``url``."""
+    async def allowed(self, url: str) -> bool: ...
 
-    url: str
-    status: int | None
-    kind: EventKind
-    attempt: int  # 1-based; 0 on "error" and on robots.txt failures
-    wait: float = 0.0  # seconds slept before the next attempt ("retry")
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class _Options:
-    """What one fetch asks of every hop."""
-
-    headers: dict[str, str]
-    accept: tuple[str, ...] | None  # None: any content type (robots.txt)
-    cap: int
-    truncate: bool = False  # cut the body at the cap instead of failing
-
-
-@dataclass(frozen=True)
-class _Response:
-    url: str
-    status: int
-    headers: dict[str, str]
-    content: bytes
+    async def robots_sitemaps(self, url: str) -> tuple[str, ...]: ...
 
 
 class Fetcher:
@@ -109,6 +100,10 @@ class Fetcher:
     Two clocks are injected: ``clock`` (monotonic seconds) spaces requests and measures
     ``Page.elapsed``; ``now`` (an aware UTC datetime) stamps ``Page.fetched_at`` and is the
     reference for a Retry-After date when the response has no Date header.
+
+    Its own :meth:`fetch` may connect anywhere; a source fetches through
+    :meth:`for_source`, which refuses internal addresses outside the source's own hosts.
+    ``resolver`` resolves names for the default transport (tests inject one).
     """
 
     def __init__(
@@ -123,26 +118,39 @@ class Fetcher:
         on_event: Callable[[FetchEvent], None] | None = None,
         robots_memory: RobotsMemory | None = None,
         spacing: HostSpacing | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._now = now
-        self._sleep = sleep
-        self._rng = rng or random.Random()
         self._transport = transport
         self._on_event = on_event
         self._robots_memory = robots_memory
-        self._polite = Politeness(settings.concurrency, clock=clock, sleep=sleep, shared=spacing)
+        self._resolver = resolver
+        self._stop = StopSignal()
+        self._polite = Politeness(
+            settings.concurrency, clock=clock, sleep=sleep, shared=spacing, stop=self._stop
+        )
+        self._exchanges = Exchanges(
+            settings,
+            now=now,
+            sleep=sleep,
+            rng=rng or random.Random(),
+            polite=self._polite,
+            stop=self._stop,
+            on_event=self._emit,
+        )
         self._robots = RobotsCache(self._load_robots)
-        self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Fetcher:
         s = self._settings
-        self._client = httpx.AsyncClient(
-            transport=self._transport,
+        limits = httpx.Limits(max_connections=s.concurrency)
+        self._stop.bind(asyncio.get_running_loop())
+        self._exchanges.client = httpx.AsyncClient(
+            transport=self._transport or guarded_transport(limits, resolver=self._resolver),
             headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(s.connect_timeout, read=s.read_timeout),
-            limits=httpx.Limits(max_connections=s.concurrency),
+            limits=limits,
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # keep none
             follow_redirects=False,
             trust_env=False,
@@ -150,21 +158,45 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        client, self._exchanges.client = self._exchanges.client, None
+        if client is not None:
+            await client.aclose()
 
     def set_host_policy(self, host: str, *, delay: float, concurrency: int) -> None:
         """Space request starts to ``host`` (a hostname) by ``delay`` s, ``concurrency`` at once."""
         self._polite.set_policy(host, delay=delay, concurrency=concurrency)
 
+    def for_source(
+        self, trusted_hosts: frozenset[str] = frozenset(), allow_private: bool = False
+    ) -> SourceFetcher:
+        """The view one source fetches through: internal addresses are refused for every
+        host but ``trusted_hosts`` (its configured hosts), unless ``allow_private``.
+
+        ``AddressPolicy.of_source(source)`` builds both from a configured source;
+        :meth:`with_policy` takes such a policy directly.
+        """
+        return SourceFetcher(self, AddressPolicy(trusted_hosts, allow_private=allow_private))
+
+    def with_policy(self, policy: AddressPolicy) -> SourceFetcher:
+        """The view that applies ``policy`` to every request, redirect and robots.txt."""
+        return SourceFetcher(self, policy)
+
+    def stop(self) -> None:
+        """The run is stopping: end every politeness wait and retry backoff now.
+
+        Each ends with :class:`~scraper.errors.Interrupted`, as does every request that
+        would start from now on; requests already in flight go on (the caller's grace
+        period bounds them). Safe to call more than once, and from any thread.
+        """
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set
+
     async def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us fetch ``url`` (False when robots.txt was unreachable)."""
-        _check_url(url)
-        if not self._settings.respect_robots:
-            return True
-        rules = await self._robots.rules(url)
-        return rules.allows(url, self._settings.user_agent)
+        return await self._allowed(url, UNRESTRICTED)
 
     async def fetch(
         self,
@@ -179,11 +211,40 @@ class Fetcher:
         ``Page.redirects`` lists the URLs that answered with a redirect, in order;
         ``Page.attempts`` counts every request sent for this page (retries and hops).
         """
+        return await self._fetch(url, validators, accept, max_bytes, UNRESTRICTED)
+
+    async def robots_sitemaps(self, url: str) -> tuple[str, ...]:
+        """The ``Sitemap:`` URLs in the robots.txt of ``url``'s origin (read once per origin).
+
+        Empty when robots.txt has none, or could not be read.
+        """
+        return await self._robots_sitemaps(url, UNRESTRICTED)
+
+    async def _allowed(self, url: str, policy: AddressPolicy) -> bool:
+        _check_url(url)
+        if not self._settings.respect_robots:
+            return True
+        rules = await self._robots.rules(url, policy)
+        return rules.allows(url, self._settings.user_agent)
+
+    async def _robots_sitemaps(self, url: str, policy: AddressPolicy) -> tuple[str, ...]:
+        _check_url(url)
+        rules = await self._robots.rules(url, policy)
+        return rules.sitemaps()
+
+    async def _fetch(
+        self,
+        url: str,
+        validators: Validators | None,
+        accept: tuple[str, ...],
+        max_bytes: int | None,
+        policy: AddressPolicy,
+    ) -> Page:
         _check_url(url)
         cap = self._settings.max_bytes if max_bytes is None else max_bytes
         if cap < 1:
             raise ValueError(f"max_bytes must be positive, got {cap}")
-        options = _Options(request_headers(accept, validators), accept, cap)
+        options = Options(request_headers(accept, validators), accept, cap, policy)
         started = self._clock()
         try:
             response, chain, attempts = await self._follow(url, options, check_robots=True)
@@ -205,14 +266,14 @@ class Fetcher:
     # -- redirects and robots -----------------------------------------------------------
 
     async def _follow(
-        self, url: str, options: _Options, *, check_robots: bool
-    ) -> tuple[_Response, tuple[str, ...], int]:
+        self, url: str, options: Options, *, check_robots: bool
+    ) -> tuple[Response, tuple[str, ...], int]:
         chain: list[str] = []
         current, attempts = url, 0
         while True:
             if check_robots:
-                await self._check_robots(current)
-            response, tries = await self._with_retries(current, options)
+                await self._check_robots(current, options.policy)
+            response, tries = await self._exchanges.get(current, options)
             attempts += tries
             target = _redirect_target(response)
             if target is None:
@@ -228,10 +289,15 @@ class Fetcher:
                 )
             current = target
 
-    async def _check_robots(self, url: str) -> None:
+    async def _check_robots(self, url: str, policy: AddressPolicy) -> None:
         if not self._settings.respect_robots:
             return
-        rules = await self._robots.rules(url)
+        rules = await self._robots.rules(url, policy)
+        refused = rules.refused
+        if refused is not None and refused.url == rules.url:  # the host itself is refused
+            raise AddressRefused(
+                refused.reason, url=url, host=refused.host, address=refused.address
+            )
         if rules.unreachable is not None:
             raise RobotsDisallowed(
                 f"robots.txt ({rules.url}) was unreachable, so the site counts as disallowed "
@@ -241,10 +307,18 @@ class Fetcher:
         if not rules.allows(url, self._settings.user_agent):
             raise RobotsDisallowed(f"disallowed by {rules.url}", url=url)
 
-    async def _load_robots(self, url: str) -> RobotsRules:
-        options = _Options(request_headers(ROBOTS_TYPES, None), None, ROBOTS_MAX_BYTES, True)
+    async def _load_robots(self, url: str, policy: AddressPolicy) -> RobotsRules:
+        headers = request_headers(ROBOTS_TYPES, None)
+        inside: set[str] = set()  # hosts on the way that were reached at internal addresses
+        options = Options(headers, None, ROBOTS_MAX_BYTES, policy, truncate=True, inside=inside)
+        own = {normalize_host(host_key(url))}
         try:
             response, _, attempts = await self._follow(url, options, check_robots=False)
+        except Interrupted:
+            raise  # the run is stopping: nothing learnt about robots.txt
+        except AddressRefused as exc:
+            rules = refused_rules(url, exc)
+            attempts, message = 0, rules.describe()
         except TooManyRedirects as exc:
             rules = RobotsRules(url=url, status=None)
             attempts, message = 0, f"{rules.describe()}: {exc}"
@@ -253,128 +327,54 @@ class Fetcher:
             attempts, message = 0, rules.describe()
         else:
             rules = parse_robots(url, response.content, response.status)
-            if self._robots_memory is not None:
+            if self._robots_memory is not None and inside <= own:
                 self._robots_memory.remember_robots(url, response.content)
             message = rules.describe()
+        if not inside <= own:  # read inside through another host: only for this policy
+            rules = dataclasses.replace(rules, scoped=True)
         delay = rules.crawl_delay(self._settings.user_agent)
         if delay:
-            self._polite.set_crawl_delay(_host_key(url), delay)
+            self._polite.set_crawl_delay(host_key(url), delay)
         self._emit(FetchEvent(url, rules.status, "robots", attempts, message=message))
         return rules
-
-    # -- retries ------------------------------------------------------------------------
-
-    async def _with_retries(self, url: str, options: _Options) -> tuple[_Response, int]:
-        last = self._settings.retries + 1
-        for attempt in range(1, last + 1):
-            try:
-                response = await self._attempt(url, options, attempt)
-            except (FetchTimeout, ConnectionFailed) as exc:
-                if attempt == last or isinstance(exc, ResponseTooSlow):
-                    raise
-                await self._pause(url, None, attempt, self._backoff(attempt), str(exc))
-                continue
-            if response.status not in RETRY_STATUSES:
-                return response, attempt
-            wait = self._status_wait(response, attempt)
-            if attempt == last:
-                raise HTTPStatusFailure(
-                    f"HTTP {response.status} after {attempt} attempts",
-                    url=url,
-                    status=response.status,
-                )
-            await self._pause(url, response.status, attempt, wait, f"HTTP {response.status}")
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _pause(
-        self, url: str, status: int | None, attempt: int, wait: float, why: str
-    ) -> None:
-        self._emit(FetchEvent(url, status, "retry", attempt, wait, f"{why}; retrying"))
-        await self._sleep(wait)
-
-    def _backoff(self, attempt: int) -> float:
-        s = self._settings
-        ceiling = min(s.backoff_max, s.backoff_base * 2.0 ** (attempt - 1))
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
-
-    def _status_wait(self, response: _Response, attempt: int) -> float:
-        """Backoff for a retryable status; a Retry-After (429/503) also holds back the host."""
-        wait = self._backoff(attempt)
-        if response.status not in (429, 503):
-            return wait
-        headers = response.headers
-        asked = parse_retry_after(headers.get("retry-after"), headers.get("date"), now=self._now())
-        if asked is None:
-            return wait
-        limit = self._settings.max_retry_after
-        if asked > limit:
-            raise HTTPStatusFailure(
-                f"HTTP {response.status}: server asks to retry after {asked:g} s, "
-                f"more than max_retry_after ({limit:g} s)",
-                url=response.url,
-                status=response.status,
-            )
-        self._polite.hold(_host_key(response.url), asked)
-        return max(wait, asked)
-
-    # -- one request --------------------------------------------------------------------
-
-    async def _attempt(self, url: str, options: _Options, attempt: int) -> _Response:
-        client = self._require_client()
-        total = self._settings.total_timeout
-        async with self._polite.slot(_host_key(url)):
-            try:
-                async with asyncio.timeout(total) as deadline:
-                    async with client.stream("GET", url, headers=options.headers) as response:
-                        return await self._read(url, response, options, attempt)
-            except TimeoutError as exc:
-                if deadline.expired():
-                    message = f"no complete response within total_timeout ({total:g} s)"
-                    raise ResponseTooSlow(message, url=url) from exc
-                raise FetchTimeout(f"timed out: {exc}", url=url) from exc
-            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
-                raise _translate(exc, url) from exc
-
-    async def _read(
-        self, url: str, response: httpx.Response, options: _Options, attempt: int
-    ) -> _Response:
-        status = response.status_code
-        headers = {k.lower(): v for k, v in response.headers.items()}
-        self._emit(FetchEvent(url, status, "response", attempt, message=f"HTTP {status}"))
-        if status == 304 or status in RETRY_STATUSES or redirect_location(url, status, headers):
-            return _Response(url, status, headers, b"")
-        if status >= 300:
-            phrase = response.reason_phrase or "error"
-            raise HTTPStatusFailure(f"HTTP {status} {phrase}", url=url, status=status)
-        kind = media_type(headers.get("content-type"))
-        if kind and options.accept is not None and kind not in options.accept:
-            raise NotHTML(
-                f"content type {kind!r} is not one of {', '.join(options.accept)}", url=url
-            )
-        if not options.truncate:
-            check_content_length(url, headers.get("content-length"), options.cap)
-        reader = BodyReader(
-            url,
-            coding=headers.get("content-encoding", ""),
-            cap=options.cap,
-            truncate=options.truncate,
-        )
-        async for chunk in response.aiter_raw():
-            if not reader.feed(chunk):
-                break
-        content = reader.finish()
-        if not kind and options.accept is not None and not looks_like_markup(content):
-            raise NotHTML("no Content-Type and the body does not start with '<'", url=url)
-        return _Response(url, status, headers, content)
-
-    def _require_client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            raise RuntimeError("Fetcher is not open; use 'async with Fetcher(settings) as f'")
-        return self._client
 
     def _emit(self, event: FetchEvent) -> None:
         if self._on_event is not None:
             self._on_event(event)
+
+
+class SourceFetcher:
+    """One source's view of the shared :class:`Fetcher`: the same politeness, robots.txt and
+    connections, under the source's :class:`~.addresses.AddressPolicy`.
+
+    Its methods have the signatures of the fetcher's. Every request made for them (each
+    redirect hop, robots.txt, feeds, sitemaps, followed links) is refused with
+    :class:`~scraper.errors.AddressRefused` when the address it connects to is not public
+    and its host is not one the policy trusts.
+    """
+
+    def __init__(self, fetcher: Fetcher, policy: AddressPolicy) -> None:
+        self.fetcher = fetcher
+        self.policy = policy
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        validators: Validators | None = None,
+        accept: tuple[str, ...] = HTML_TYPES,
+        max_bytes: int | None = None,
+    ) -> Page:
+        """:meth:`Fetcher.fetch` under this source's address policy."""
+        return await self.fetcher._fetch(url, validators, accept, max_bytes, self.policy)
+
+    async def allowed(self, url: str) -> bool:
+        """:meth:`Fetcher.allowed` under this source's address policy."""
+        return await self.fetcher._allowed(url, self.policy)
+
+    async def robots_sitemaps(self, url: str) -> tuple[str, ...]:
+        """:meth:`Fetcher.robots_sitemaps` under this source's address policy."""
+        return await self.fetcher._robots_sitemaps(url, self.policy)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -390,11 +390,7 @@ def _check_url(url: str) -> None:
         raise ValueError(f"invalid URL {url!r}: {exc}") from None
 
 
-def _host_key(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
-def _redirect_target(response: _Response) -> str | None:
+def _redirect_target(response: Response) -> str | None:
     target = redirect_location(response.url, response.status, response.headers)
     if target is None:
         return None
@@ -408,24 +404,3 @@ def _redirect_target(response: _Response) -> str | None:
 
 def _arrows(chain: list[str], target: str) -> str:
     return " -> ".join((*chain, target))
-
-
-def _translate(exc: BaseException, url: str) -> FetchError:
-    """Map an httpx / network error to our error kinds (the one translation point)."""
-    detail = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        phase = _TIMEOUT_PHASES.get(type(exc), "request")
-        return FetchTimeout(f"{phase} timeout: {detail}", url=url)
-    if isinstance(exc, httpx.ConnectError):
-        return ConnectionFailed(f"cannot connect: {detail}", url=url)
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return ConnectionFailed(f"connection cut short: {detail}", url=url)
-    return ConnectionFailed(f"{type(exc).__name__}: {detail}", url=url)
-
-
-_TIMEOUT_PHASES: dict[type[BaseException], str] = {
-    httpx.ConnectTimeout: "connect",
-    httpx.ReadTimeout: "read",
-    httpx.WriteTimeout: "write",
-    httpx.PoolTimeout: "connection pool",
-}

@@ -3,6 +3,7 @@
 Request starts to one host are spaced by the host's delay (or its robots.txt
 Crawl-delay, whichever is longer) and held back after a Retry-After.  A
 :class:`HostSpacing` shared by several fetchers keeps the spacing across all of them.
+Every wait here ends at once when the fetcher's :class:`~.stopping.StopSignal` is set.
 """
 
 from __future__ import annotations
@@ -12,37 +13,31 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from .stopping import StopSignal
+
 DEFAULT_HOST_DELAY = 1.0  # seconds between request starts to a host without a policy
 DEFAULT_HOST_CONCURRENCY = 2
 
 
-class _Host:
-    """Politeness state of one host: a concurrency limit that may change, and the next start."""
+class _Slots:
+    """A counting limit that may change, whose waiters a stop wakes (unlike a Semaphore)."""
 
-    def __init__(self) -> None:
-        self.delay = DEFAULT_HOST_DELAY
-        self.crawl_delay = 0.0  # from robots.txt; a lower bound on the delay
-        self.limit = DEFAULT_HOST_CONCURRENCY
+    def __init__(self, limit: int, stop: StopSignal) -> None:
+        self.limit = limit
         self.active = 0
         self.waiters: list[asyncio.Future[None]] = []
-        self.start_lock = asyncio.Lock()
-        self.last_start = float("-inf")  # clock() times
-        self.hold_until = float("-inf")  # set by a Retry-After
+        self._stop = stop
 
-    def spacing(self) -> float:
-        return max(self.delay, self.crawl_delay)
-
-    def next_start(self) -> float:
-        return max(self.last_start + self.spacing(), self.hold_until)
-
-    async def enter(self) -> None:
+    async def enter(self, url: str, what: str) -> None:
         while self.active >= self.limit:
+            self._stop.check(url, f"{what} cut short")
             waiter = asyncio.get_running_loop().create_future()
             self.waiters.append(waiter)
             try:
                 await waiter
             finally:
                 self.waiters.remove(waiter)
+        self._stop.check(url, f"{what} cut short")
         self.active += 1
 
     def leave(self) -> None:
@@ -53,6 +48,24 @@ class _Host:
         for waiter in self.waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+
+class _Host:
+    """Politeness state of one host: a concurrency limit that may change, and the next start."""
+
+    def __init__(self, stop: StopSignal) -> None:
+        self.delay = DEFAULT_HOST_DELAY
+        self.crawl_delay = 0.0  # from robots.txt; a lower bound on the delay
+        self.slots = _Slots(DEFAULT_HOST_CONCURRENCY, stop)
+        self.start_lock = asyncio.Lock()
+        self.last_start = float("-inf")  # clock() times
+        self.hold_until = float("-inf")  # set by a Retry-After
+
+    def spacing(self) -> float:
+        return max(self.delay, self.crawl_delay)
+
+    def next_start(self) -> float:
+        return max(self.last_start + self.spacing(), self.hold_until)
 
 
 class HostSpacing:
@@ -80,6 +93,7 @@ class Politeness:
     """Per-host concurrency and spacing of request starts, under a global cap.
 
     Hosts are hostnames (lower-cased). Time comes from the injected ``clock``/``sleep``.
+    Once ``stop`` is set every wait here ends with :class:`~scraper.errors.Interrupted`.
     """
 
     def __init__(
@@ -89,22 +103,25 @@ class Politeness:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
         shared: HostSpacing | None = None,
+        stop: StopSignal | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"global concurrency must be >= 1, got {concurrency}")
         self._clock = clock
         self._sleep = sleep
-        self._global = asyncio.Semaphore(concurrency)
+        self._stop = stop or StopSignal()
+        self._global = _Slots(concurrency, self._stop)
         self._hosts: dict[str, _Host] = {}
         self._shared = shared
+        self._stop.on_set(self._wake_all)
 
     def set_policy(self, host: str, *, delay: float, concurrency: int) -> None:
         if delay < 0 or concurrency < 1:
             raise ValueError(f"{host}: delay must be >= 0 and concurrency >= 1")
         state = self._host(host)
         state.delay = delay
-        state.limit = concurrency
-        state.wake()
+        state.slots.limit = concurrency
+        state.slots.wake()
 
     def set_crawl_delay(self, host: str, delay: float) -> None:
         self._host(host).crawl_delay = delay
@@ -115,36 +132,48 @@ class Politeness:
         state.hold_until = max(state.hold_until, self._clock() + seconds)
 
     @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        """Hold a per-host and a global slot, starting no sooner than the host's spacing allows."""
+    async def slot(self, host: str, url: str) -> AsyncIterator[None]:
+        """Hold a per-host and a global slot, starting no sooner than the host's spacing allows.
+
+        ``url`` (the request's) names the request in an :class:`~scraper.errors.Interrupted`.
+        """
         state = self._host(host)
-        await state.enter()
+        await state.slots.enter(url, f"wait for a free connection to {host}")
         try:
             async with state.start_lock:
-                await self._wait_turn(host, state)
-                await self._global.acquire()
+                await self._wait_turn(host, state, url)
+                await self._global.enter(url, "wait for a free connection")
                 state.last_start = self._clock()
             try:
                 yield
             finally:
-                self._global.release()
+                self._global.leave()
         finally:
-            state.leave()
+            state.slots.leave()
 
-    async def _wait_turn(self, host: str, state: _Host) -> None:
+    async def _wait_turn(self, host: str, state: _Host, url: str) -> None:
         """Sleep until this host may get its next request start."""
         if self._shared is None:
             while (wait := state.next_start() - self._clock()) > 0:
-                await self._sleep(wait)
+                await self._pause(wait, host, url)
             return
         start = self._shared.reserve(
             host.lower(), self._clock(), state.spacing(), state.next_start()
         )
         if (wait := start - self._clock()) > 0:
-            await self._sleep(wait)
+            await self._pause(wait, host, url)
+
+    async def _pause(self, wait: float, host: str, url: str) -> None:
+        what = f"politeness wait of {wait:g} s for {host}"
+        await self._stop.sleep(self._sleep, wait, url, what)
+
+    def _wake_all(self) -> None:
+        self._global.wake()
+        for state in self._hosts.values():
+            state.slots.wake()
 
     def _host(self, host: str) -> _Host:
         key = host.lower()
         if key not in self._hosts:
-            self._hosts[key] = _Host()
+            self._hosts[key] = _Host(self._stop)
         return self._hosts[key]

@@ -5,7 +5,14 @@ robots.txt is parsed with protego and cached for a fetcher's life. How an answer
 * 2xx: parse the first :data:`ROBOTS_MAX_BYTES` of the body;
 * 4xx other than 429, or a redirect chain that does not end: allow everything;
 * 429, 5xx, timeouts and connection failures (after retries): *unreachable*, so
-  everything on the origin counts as disallowed.
+  everything on the origin counts as disallowed;
+* a fetch the address policy refused (robots.txt on, or redirected to, an internal
+  address): unreachable too, never "allow everything", and never replaced by a copy from
+  an earlier run.
+
+Those answers, and any read through another host at an internal address that the loading
+source trusts, depend on the source's address policy, so they are cached for that policy
+only (and not remembered across runs).
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from protego import Protego
+
+from ..errors import AddressRefused
+from .addresses import AddressPolicy
 
 ROBOTS_MAX_BYTES = 500 * 1024
 
@@ -30,6 +40,8 @@ class RobotsRules:
     unreachable: str | None = None  # why robots.txt could not be read: everything disallowed
     status: int | None = None
     recalled: str | None = None  # why a copy stored on an earlier run is used instead
+    refused: AddressRefused | None = None  # the address policy refused a hop of the fetch
+    scoped: bool = False  # depends on the policy that loaded it (refused, or read inside)
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.unreachable is not None:
@@ -41,6 +53,13 @@ class RobotsRules:
             return None
         delay = self.parser.crawl_delay(user_agent)
         return float(delay) if delay is not None else None
+
+    def sitemaps(self) -> tuple[str, ...]:
+        """The absolute http(s) URLs of its ``Sitemap:`` lines, each once, in order."""
+        if self.parser is None:
+            return ()
+        urls = (urljoin(self.url, u.strip()) for u in self.parser.sitemaps)
+        return tuple(dict.fromkeys(u for u in urls if urlsplit(u).scheme in ("http", "https")))
 
     def describe(self) -> str:
         """One line for the fetch log."""
@@ -91,6 +110,11 @@ class RobotsMemory(Protocol):
     def remember_robots(self, url: str, content: bytes) -> None: ...
 
 
+def refused_rules(url: str, refusal: AddressRefused) -> RobotsRules:
+    """Rules when the address policy refused to fetch robots.txt (or a hop of its redirects)."""
+    return RobotsRules(url=url, unreachable=refusal.reason, refused=refusal, scoped=True)
+
+
 def recalled_rules(rules: RobotsRules, memory: RobotsMemory | None) -> RobotsRules:
     """``rules`` unless robots.txt was unreachable and ``memory`` holds an earlier copy."""
     if rules.unreachable is None or memory is None:
@@ -103,22 +127,35 @@ def recalled_rules(rules: RobotsRules, memory: RobotsMemory | None) -> RobotsRul
 
 
 class RobotsCache:
-    """Loads each origin's robots.txt once; concurrent callers wait for the same load."""
+    """Loads each origin's robots.txt once; concurrent callers wait for the same load.
 
-    def __init__(self, load: Callable[[str], Awaitable[RobotsRules]]) -> None:
+    The caller's address policy loads robots.txt; a ``scoped`` answer (refused, or read
+    from an internal address the policy trusts) is kept for that policy only and comes
+    first for it, every other answer is kept for all of them.
+    """
+
+    def __init__(self, load: Callable[[str, AddressPolicy], Awaitable[RobotsRules]]) -> None:
         self._load = load
         self._rules: dict[str, RobotsRules] = {}
+        self._scoped: dict[tuple[str, AddressPolicy], RobotsRules] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def rules(self, url: str) -> RobotsRules:
+    async def rules(self, url: str, policy: AddressPolicy) -> RobotsRules:
         origin = origin_of(url)
-        cached = self._rules.get(origin)
+        cached = self._cached(origin, policy)
         if cached is not None:
             return cached
         lock = self._locks.setdefault(origin, asyncio.Lock())
         async with lock:
-            cached = self._rules.get(origin)
+            cached = self._cached(origin, policy)
             if cached is None:
-                cached = self._rules[origin] = await self._load(robots_url(url))
+                cached = await self._load(robots_url(url), policy)
+                if cached.scoped:
+                    self._scoped[origin, policy] = cached
+                else:
+                    self._rules[origin] = cached
         self._locks.pop(origin, None)
         return cached
+
+    def _cached(self, origin: str, policy: AddressPolicy) -> RobotsRules | None:
+        return self._scoped.get((origin, policy)) or self._rules.get(origin)
