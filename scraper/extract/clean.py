@@ -91,6 +91,11 @@ _NEGATIVE = tuple(
     footnote""".split()
 )
 _TOKEN_SPLIT = re.compile(r"[\s_-]+")
+# A name that says "the article's text" outweighs any boilerplate word beside it.
+_ARTICLE_NAME = re.compile(
+    r"(?:^|\s)(?:article|story|entry|post|blog|news)[-_]*(?:body|content|text)(?:$|\s)|"
+    r"(?:^|\s)articlebody(?:$|\s)"
+)
 
 
 def _trie_regex(words: tuple[str, ...]) -> re.Pattern[str]:
@@ -127,9 +132,13 @@ _NEGATIVE_RE = _trie_regex(_NEGATIVE)
 def is_boilerplate_name(value: str) -> bool:
     """True when a class/id value names a non-content box (share bar, caption, ...)."""
     low = value.lower()
-    if _STRONG_RE.search(low):
-        return True
     if not _HIDDEN.isdisjoint(low.split()):
+        return True
+    if _ARTICLE_NAME.search(low):  # "entry-content entry-content-read-more"
+        return False
+    if "subscriber" in low:  # text for subscribers is the article; "subscribe" boxes are not
+        low = low.replace("subscriber", "")
+    if _STRONG_RE.search(low):
         return True
     return not _WEAK.isdisjoint(_TOKEN_SPLIT.split(low))
 
