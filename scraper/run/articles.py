@@ -17,7 +17,7 @@ from ..discover import LinkRules, listing_of
 from ..errors import FetchError, NotHTML, RobotsDisallowed
 from ..extract import Document, extract_document, parse_document
 from ..extract.gate import Rejection, is_short, not_an_article, site_names
-from ..fetch import Fetcher
+from ..fetch import PageFetcher
 from ..models import Article, ListingItem, Page, Validators
 from ..store import ArticleWrite, Known, Store
 from ..urls import host_of, normalize_url, same_site
@@ -40,7 +40,7 @@ class ArticleOutcome:
 class ArticleStage:
     """Handles the articles of one run; remembers which articles it stored."""
 
-    def __init__(self, fetcher: Fetcher, store: Store, fetches: FetchLog) -> None:
+    def __init__(self, fetcher: PageFetcher, store: Store, fetches: FetchLog) -> None:
         self.fetcher = fetcher
         self.store = store
         self.fetches = fetches
