@@ -119,8 +119,7 @@ class LinkRules:
             next_selector=source.next_selector,
             timezone=source.rules.timezone,
             date_format=source.rules.date_format,
-            # TODO(config): read source.max_links_per_page directly once it has landed
-            max_links=getattr(source, "max_links_per_page", MAX_LINKS),
+            max_links=source.max_links_per_page,
         )
 
     def accepts(self, url: str, page_url: str) -> bool:
