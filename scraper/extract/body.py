@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .blocks import BlockWalker, render
-from .clean import ClassCache, is_boilerplate_name
+from .clean import ClassCache, heading_anchor, is_boilerplate_name
 from .filters import drop_furniture, text_key
 from .ldbody import ld_fallback, ld_filter
 from .lead import find_lead
@@ -270,7 +270,10 @@ def _paragraph_link_share(para: LexborNode, length: int) -> float:
 
 def _new_candidate(node: LexborNode, cache: ClassCache) -> _Candidate:
     attrs = node.attributes
-    weight = _TAG_WEIGHT.get(node.tag or "", 0) + cache.weight(attrs)
+    names = cache.weight(attrs)
+    if names < 0 and heading_anchor(node, attrs):  # id="sharing-with-a-single-developer"
+        names = cache.weight({"class": attrs.get("class")})
+    weight = _TAG_WEIGHT.get(node.tag or "", 0) + names
     if attrs.get("itemprop") == "articleBody":
         weight += 30
     return _Candidate(node, float(weight), cache.boilerplate_node(node, attrs))

@@ -17,6 +17,8 @@ __all__ = [
     "BR_MARK",
     "JUNK_TAGS",
     "ClassCache",
+    "heading_anchor",
+    "text_key",
     "prune_tree",
 ]
 
@@ -45,6 +47,8 @@ _COMMENTS = re.compile(
 )
 _BOX_TAGS = frozenset({"div", "section", "aside"})
 _BOX_HEADINGS = frozenset({"h2", "h3", "h4", "h5"})
+_ANCHOR_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_NON_ALNUM = re.compile(r"[\W_]+")
 _HEADING_LOOKAHEAD = 3
 _MAX_BOX_HEADING = 40
 # The classes WordPress derives from a post's taxonomy say nothing about the layout.
@@ -172,8 +176,9 @@ class ClassCache:
         self, node: LexborNode, attrs: Mapping[str, str | None] | None = None
     ) -> bool:
         """:meth:`boilerplate` by class/id, or a box whose own heading names comments."""
-        if self.boilerplate(node.attributes if attrs is None else attrs):
-            return True
+        attrs = node.attributes if attrs is None else attrs
+        if self.boilerplate(attrs):
+            return not heading_anchor(node, attrs) or self.boilerplate(_class_only(attrs))
         if node.tag not in _BOX_TAGS:
             return False
         key = node.mem_id
@@ -192,6 +197,26 @@ class ClassCache:
         return hit
 
 
+def heading_anchor(node: LexborNode, attrs: Mapping[str, str | None]) -> bool:
+    """Whether the node's id is made from its own heading's text, as documentation tools,
+    wikis and blogs name sections ("sharing-with-a-single-developer"): words of the text,
+    not a name of the layout."""
+    ident = attrs.get("id") or ""
+    if ident.count("-") + ident.count("_") < 2:
+        return False
+    for index, child in enumerate(node.iter()):
+        if index >= _HEADING_LOOKAHEAD:
+            return False
+        if child.tag in _ANCHOR_HEADINGS:
+            want, have = text_key(ident), text_key(child.text(deep=True))
+            return len(want) >= 8 and (have.startswith(want) or want.startswith(have))
+    return False
+
+
+def _class_only(attrs: Mapping[str, str | None]) -> dict[str, str | None]:
+    return {"class": attrs.get("class")}
+
+
 def _comments_heading(node: LexborNode) -> bool:
     """Whether one of the box's first children is a heading like "Kommentare (30)"."""
     for index, child in enumerate(node.iter()):
@@ -201,6 +226,11 @@ def _comments_heading(node: LexborNode) -> bool:
             text = child.text(deep=True)
             return len(text) <= _MAX_BOX_HEADING and _COMMENTS.match(text) is not None
     return False
+
+
+def text_key(text: str) -> str:
+    """Letters and digits only, case-folded: for comparing texts across markup changes."""
+    return _NON_ALNUM.sub("", text.casefold())
 
 
 def _class_key(attrs: Mapping[str, str | None]) -> str:

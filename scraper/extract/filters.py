@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 
 from .blocks import Block
+from .clean import text_key
 
 __all__ = ["drop_furniture", "text_key"]
 
@@ -31,7 +32,6 @@ _CJK_COPYRIGHT = re.compile(
     r"版权所有|版权均属|未经.{0,8}授权|不得转载|著作権|無断転載|저작권|무단.{0,4}재배포"
 )
 _MAX_CJK_NOTICE = 120
-_NON_ALNUM = re.compile(r"[\W_]+")
 _MAX_NOTICE_WORDS = 30
 _MAX_COUNTER = 12
 _MAX_FULL_DATE_WORDS = 8
@@ -39,11 +39,6 @@ _MAX_STAMP_WORDS = 10
 _MAX_BYLINE_WORDS = 6
 _HEAD_BLOCKS = 4  # a headline repeat is only looked for among the first blocks
 _SENTENCE_END = ".!?…。！？\"'»”)"
-
-
-def text_key(text: str) -> str:
-    """Letters and digits only, case-folded: for comparing texts across markup changes."""
-    return _NON_ALNUM.sub("", text.casefold())
 
 
 def drop_furniture(blocks: list[Block], headlines: Iterable[str] = ()) -> list[Block]:
