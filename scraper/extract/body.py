@@ -111,7 +111,8 @@ def find_body(
 ) -> BodyResult | None:
     """The article text of a pruned tree, or None when no content region was found."""
     scan = _score_paragraphs(tree, cache, _PARAGRAPHS)
-    headline = _headline_node(scan.h1s, hints.headlines)
+    own_h1s = _headline_nodes(scan.h1s, hints.headlines)
+    headline = own_h1s[0] if own_h1s else None
     top = _best(scan.candidates, headline)
     if top is None or top.mass < _THIN_REGION:
         second = _score_paragraphs(tree, cache, _WITH_SPANS)
@@ -121,7 +122,7 @@ def find_body(
     candidates = scan.candidates
     if top is None:
         return _jsonld_body(hints, "") or _whole_page(tree, cache, hints)
-    region = _expand(top, candidates, cache, headline)
+    region = _expand(top, candidates, cache, frozenset(h1.mem_id for h1 in own_h1s))
     roots = _with_siblings(region, candidates)
     lead = find_lead(roots[0], hints.description, cache)
     if headline is not None:
@@ -298,15 +299,17 @@ def _best(candidates: dict[int, _Candidate], headline: LexborNode | None) -> _Ca
     return min(close, key=lambda c: (_distance(c.node, distances), -c.score))
 
 
-def _headline_node(h1s: list[LexborNode], headlines: tuple[str, ...]) -> LexborNode | None:
+def _headline_nodes(h1s: list[LexborNode], headlines: tuple[str, ...]) -> list[LexborNode]:
+    """The <h1> elements that give this page's headline (a sticky bar may repeat it)."""
     keys = [k for k in (_key(h) for h in headlines) if len(k) >= 8]
     if not keys:
-        return None
+        return []
+    found = []
     for h1 in h1s:
         key = _key(h1.text(deep=True))
         if len(key) >= 8 and any(_overlaps(key, k) for k in keys):
-            return h1
-    return None
+            found.append(h1)
+    return found
 
 
 def _overlaps(a: str, b: str) -> bool:
@@ -351,15 +354,14 @@ def _expand(
     top: _Candidate,
     candidates: dict[int, _Candidate],
     cache: ClassCache,
-    headline: LexborNode | None,
+    own_h1s: frozenset[int],
 ) -> _Candidate:
     """Climb while each step adds mostly paragraph text (an article split into chunks).
 
     Text in children whose class/id names boilerplate does not count against a step:
     the block walker drops those boxes anyway.  A step that would take in another
-    article's headline (an ``<h1>`` other than this page's) is never made.
+    article's headline (an ``<h1>`` that does not give this page's headline) is never made.
     """
-    own_h1 = headline.mem_id if headline is not None else None
     best = current = top
     for _ in range(_MAX_CLIMB):
         parent = current.node.parent
@@ -368,7 +370,7 @@ def _expand(
         cand = candidates.get(parent.mem_id)
         if cand is None:
             break
-        added_text = _added_text(parent, current.node, cache, own_h1)
+        added_text = _added_text(parent, current.node, cache, own_h1s)
         added_mass = cand.mass - current.mass
         if added_text > _NEUTRAL_TEXT and added_mass < added_text * _MASS_SHARE:
             break
@@ -379,7 +381,7 @@ def _expand(
 
 
 def _added_text(
-    parent: LexborNode, child: LexborNode, cache: ClassCache, own_h1: int | None
+    parent: LexborNode, child: LexborNode, cache: ClassCache, own_h1s: frozenset[int]
 ) -> int:
     """Characters ``parent`` holds beyond ``child``, boilerplate-named boxes left out."""
     total = len(parent.text(deep=False).strip())
@@ -388,7 +390,7 @@ def _added_text(
         if node.mem_id == skip or cache.boilerplate_node(node):
             continue
         for h1 in node.css("h1") if node.tag != "h1" else [node]:
-            if h1.mem_id != own_h1:
+            if h1.mem_id not in own_h1s:
                 return _BLOCKED
         total += _text_len(node)
     return total
