@@ -19,6 +19,7 @@ from conftest import StepClock
 from scraper.errors import StoreError
 from scraper.models import Article, ListingItem, Validators
 from scraper.store import (
+    ArticleFilter,
     ArticleWrite,
     FetchRecord,
     SaveResult,
@@ -337,7 +338,7 @@ def test_changed_articles_streams_new_and_edited_in_commit_order(store: Store) -
     seqs = [a.change_seq for a in changes]
     assert seqs == sorted(seqs) and len(set(seqs)) == 2
     assert list(store.changed_articles(after=seqs[0])) == changes[1:]
-    assert [a.id for a in store.changed_articles(source="b")] == [second]
+    assert [a.id for a in store.changed_articles(where=ArticleFilter(source="b"))] == [second]
     assert len(list(store.changed_articles(limit=1))) == 1
 
 
@@ -573,3 +574,71 @@ def test_near_duplicate_picks_the_most_similar_stored_article(store: Store) -> N
         copy = save(store, f"https://b.example/{result.article_id}", article(body), source="b")
         assert copy.story_id == result.story_id
     assert 0.5 < SAME_TEXT < 1
+
+
+# -- search, stories, consumers, runs ---------------------------------------------------
+
+
+def test_search_ranks_filters_and_survives_bad_syntax(store: Store, clock: StepClock) -> None:
+    zeppelin = text(200) + " Zeppelin sighted over the harbour; the zeppelin landed."
+    one = save(store, "https://a.example/z", article(zeppelin, title="Zeppelin", language="en"))
+    two = save(store, "https://b.example/z", article(text(201) + " A zeppelin.", title="Other",
+               language="de", published=T0 - timedelta(days=3)), source="b")  # fmt: skip
+    hits = store.search("zeppelin")
+    assert [h.article.id for h in hits] == [one.article_id, two.article_id]  # bm25: more hits
+    assert "[Zeppelin]" in hits[0].snippet or "[zeppelin]" in hits[0].snippet
+    assert hits[0].rank > hits[1].rank
+    assert [h.article.id for h in store.search("zeppelin", where=ArticleFilter(source="b"))] == [
+        two.article_id
+    ]
+    assert [h.article.source for h in store.search("zeppelin", where=ArticleFilter(
+        language="en"))] == ["a"]  # fmt: skip
+    recent = ArticleFilter(since=T0 - timedelta(days=1))
+    assert [h.article.id for h in store.search("zeppelin", where=recent)] == [one.article_id]
+    for odd in ('"zeppelin', "zeppelin AND", "- zeppelin", "zeppelin*)", "NEAR(zeppelin"):
+        assert {h.article.id for h in store.search(odd)} >= {one.article_id}, odd
+    for empty in ("", "-", '"', "()"):
+        with pytest.raises(ValueError, match="nothing to search for"):
+            store.search(empty)
+
+
+def test_stories_carried_by_several_sources_newest_first(store: Store, clock: StepClock) -> None:
+    old_body, new_body = text(210, words=300), text(211, words=300)
+    first = save(store, "https://a.example/old", article(old_body), when=clock.tick())
+    save(store, "https://b.example/old", article(old_body), source="b", when=clock.tick())
+    alone = save(store, "https://a.example/alone", article(text(212)), when=clock.tick())
+    newer = save(store, "https://b.example/new", article(new_body), source="b", when=clock.tick())
+    save(store, "https://c.example/new", article(new_body), source="c", when=clock.tick())
+    save(store, "https://a.example/new-again", article(new_body), when=clock.tick())
+    views = store.stories()
+    assert [v.story.id for v in views] == [newer.story_id, first.story_id]
+    assert views[0].sources == ("b", "c", "a") and views[0].story.members == 3
+    assert store.stories(min_sources=3)[0].story.id == newer.story_id
+    assert all(v.story.id != alone.story_id for v in views)
+    reps = {a.id for a in store.changed_articles(where=ArticleFilter(representatives=True))}
+    assert reps == {first.article_id, alone.article_id, newer.article_id}
+
+
+def test_consumers_keep_checkpoints_and_see_their_lag(store: Store) -> None:
+    for n in range(3):
+        save(store, f"https://a.example/{n}", article(text(220 + n)))
+    assert store.checkpoint("nightly") == 0 and store.consumers() == []
+    store.save_checkpoint("nightly", 2)
+    store.save_checkpoint("search-index", 3)
+    (nightly, index) = store.consumers()
+    assert (nightly.name, nightly.checkpoint, nightly.lag) == ("nightly", 2, 1)
+    assert (index.checkpoint, index.lag) == (3, 0) and index.updated_at is not None
+    assert store.checkpoint("nightly") == 2
+    with pytest.raises(ValueError):
+        store.save_checkpoint("nightly", -1)
+
+
+def test_urls_article_by_url_and_runs(store: Store) -> None:
+    canonical = "https://a.example/story"
+    saved = save(store, canonical, article(text(230)), aliases=("https://a.example/story?amp=1",))
+    assert store.urls(saved.article_id) == (canonical, "https://a.example/story?amp=1")
+    found = store.article_by_url("https://a.example/story?amp=1")
+    assert found is not None and found.id == saved.article_id
+    assert store.article_by_url("https://nowhere.example/") is None
+    first, second = store.start_run(["a"]), store.start_run(["a"])
+    assert [r.id for r in store.runs()] == [second, first]

@@ -192,14 +192,13 @@ def with_listing_hints(
     """
     changes: dict[str, object] = {}
     provenance = dict(article.provenance)
-    origin = getattr(item, "origin", "listing")
     title = " ".join((article.title or "").split()).casefold()
     if item.title and (not title or title in site_names):
         changes["title"] = item.title
-        provenance["title"] = origin
+        provenance["title"] = item.hint_origin("title")
     if article.published is None and item.published is not None:
         changes["published"] = item.published
-        provenance["published"] = origin
+        provenance["published"] = item.hint_origin("published")
     if not changes:
         return article
     return dataclasses.replace(article, provenance=provenance, **changes)  # type: ignore[arg-type]

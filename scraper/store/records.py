@@ -15,6 +15,11 @@ from ..models import Article, ListingItem, Validators
 
 __all__ = [
     "ATTEMPTS",
+    "EVERY_ARTICLE",
+    "ArticleFilter",
+    "ConsumerRecord",
+    "SearchHit",
+    "StoryView",
     "FAILURES",
     "FETCH_KINDS",
     "FETCH_OUTCOMES",
@@ -156,6 +161,57 @@ class StoredArticle:
                 value = dict(value)
             data[name] = value
         return data
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles a query, a search or an export takes; every field optional.
+
+    ``since``/``until`` bound the publication date (the first-seen time for an article
+    without one); ``representatives`` keeps only the representative of each story.
+    """
+
+    source: str | None = None
+    language: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    query: str | None = None  # full-text search
+    representatives: bool = False
+
+
+EVERY_ARTICLE = ArticleFilter()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: the article, its rank (higher is better) and a snippet with the
+    matched words between ``[`` and ``]``."""
+
+    article: StoredArticle
+    rank: float
+    snippet: str
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """A story and its members, earliest published first."""
+
+    story: StoryRecord
+    members: tuple[StoredArticle, ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(member.source for member in self.members))
+
+
+@dataclass(frozen=True)
+class ConsumerRecord:
+    """A named consumer of exports: its checkpoint and how far behind it is."""
+
+    name: str
+    checkpoint: int  # the last change_seq it took completely
+    updated_at: datetime | None
+    lag: int  # changes after its checkpoint
 
 
 @dataclass(frozen=True)

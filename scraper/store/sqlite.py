@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.db import Table
@@ -22,21 +23,27 @@ from sqlite_utils.db import Table
 from ..clock import Clock, utc_now
 from ..errors import StoreError
 from ..models import Validators
+from .base import Store
 from .edits import collapsed, is_edit
 from .fingerprint import Fingerprint, body_hash, is_substantial
 from .records import (
+    EVERY_ARTICLE,
     RUN_STATUSES,
     SOURCE_RUN_STATUSES,
+    ArticleFilter,
     ArticleSample,
     ArticleWrite,
+    ConsumerRecord,
     FetchRecord,
     Known,
     RunRecord,
     SaveResult,
+    SearchHit,
     SourceRun,
     StoredArticle,
     StoredVersion,
     StoryRecord,
+    StoryView,
 )
 from .rows import (
     article_columns,
@@ -64,9 +71,9 @@ KEPT_ON_REFETCH = ("etag", "last_modified", "hint_title", "hint_published")
 _BATCH = 500  # rows read at a time by streaming queries
 
 
-class SQLiteStore:
+class SQLiteStore(Store):
     """The article database in the SQLite file at ``path``: created, switched to WAL and
-    migrated on open.  Implements :class:`~scraper.store.base.Store`."""
+    migrated on open."""
 
     def __init__(self, path: str | Path, *, now: Clock = utc_now) -> None:
         self.path = Path(path)
@@ -79,17 +86,6 @@ class SQLiteStore:
 
     def close(self) -> None:
         self.db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _reading(self, action: str) -> AbstractContextManager[None]:
         return translate_errors(self.path, action)
@@ -196,15 +192,21 @@ class SQLiteStore:
             return int(self.db.execute(sql, params).fetchone()[0])
 
     def changed_articles(
-        self, *, after: int = 0, source: str | None = None, limit: int | None = None
+        self,
+        *,
+        after: int = 0,
+        where: ArticleFilter = EVERY_ARTICLE,
+        limit: int | None = None,
     ) -> Iterator[StoredArticle]:
         """Read in batches, so memory does not grow with the number of rows."""
         cursor, left = after, limit
+        clauses, params = self._where(where)
         while left is None or left > 0:
             size = _BATCH if left is None else min(_BATCH, left)
-            where, params = _filters(source)
-            where.append("change_seq > ?")
-            sql = f"SELECT * FROM articles WHERE {' AND '.join(where)} ORDER BY change_seq LIMIT ?"
+            sql = (
+                f"SELECT a.* FROM articles a WHERE {' AND '.join([*clauses, 'a.change_seq > ?'])}"
+                " ORDER BY a.change_seq LIMIT ?"
+            )
             with self._reading("exporting articles"):
                 rows = list(self.db.query(sql, [*params, cursor, size]))
             if not rows:
@@ -214,6 +216,102 @@ class SQLiteStore:
             cursor = int(rows[-1]["change_seq"])
             if left is not None:
                 left -= len(rows)
+
+    def article_by_url(self, url: str) -> StoredArticle | None:
+        sql = (
+            "SELECT a.* FROM articles a WHERE a.id = (SELECT article_id FROM article_urls"
+            " WHERE url = ? ORDER BY article_id LIMIT 1) OR a.url = ? ORDER BY a.id LIMIT 1"
+        )
+        with self._reading(f"looking up {url}"):
+            rows = list(self.db.query(sql, [url, url]))
+        return self._decode(rows[0]) if rows else None
+
+    def urls(self, article_id: int) -> tuple[str, ...]:
+        sql = (
+            "SELECT u.url FROM article_urls u JOIN articles a ON a.id = u.article_id"
+            " WHERE u.article_id = ? ORDER BY u.url != a.url, u.first_seen, u.url"
+        )
+        with self._reading(f"reading the URLs of article {article_id}"):
+            return tuple(url for (url,) in self.db.execute(sql, [article_id]).fetchall())
+
+    def search(
+        self, query: str, *, where: ArticleFilter = EVERY_ARTICLE, limit: int = 20
+    ) -> list[SearchHit]:
+        if limit < 1:
+            raise ValueError(f"limit: must be >= 1, got {limit}")
+        clauses, params = self._where(ArticleFilter(**{**vars(where), "query": None}))
+        sql = (
+            "SELECT a.*, -bm25(articles_fts) AS _rank,"
+            " snippet(articles_fts, -1, '[', ']', '…', 16) AS _snippet"
+            " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+            f" WHERE {' AND '.join(['articles_fts MATCH ?', *clauses])}"
+            " ORDER BY bm25(articles_fts) LIMIT ?"
+        )
+        rows = self._fts(sql, query, [*params, limit])
+        return [
+            SearchHit(self._decode(row), float(row["_rank"]), str(row["_snippet"] or ""))
+            for row in rows
+        ]
+
+    def _fts(self, sql: str, query: str, params: list[Any]) -> list[dict[str, Any]]:
+        """Run a full-text query; search syntax that FTS5 refuses is searched as words."""
+        words = fts_words(query)
+        if not words:
+            raise ValueError(f"nothing to search for in {query!r}")
+        try:
+            with self._reading("searching"):
+                return [dict(row) for row in self.db.query(sql, [query, *params])]
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, sqlite3.OperationalError):
+                raise
+        with self._reading("searching"):
+            return [dict(row) for row in self.db.query(sql, [words, *params])]
+
+    def stories(
+        self, *, min_sources: int = 2, since: datetime | None = None, limit: int = 20
+    ) -> list[StoryView]:
+        clauses: list[str] = ["s.members >= ?"]
+        params: list[Any] = [min_sources]
+        if since is not None:
+            clauses.append("julianday(s.first_seen) >= julianday(?)")
+            params.append(_utc_text(since))
+        sql = (
+            f"SELECT s.* FROM stories s WHERE {' AND '.join(clauses)}"
+            " AND (SELECT count(DISTINCT source) FROM articles WHERE story_id = s.id) >= ?"
+            " ORDER BY s.first_seen DESC, s.id DESC LIMIT ?"
+        )
+        with self._reading("listing stories"):
+            rows = list(self.db.query(sql, [*params, min_sources, limit]))
+        return [
+            StoryView(story_record(row), tuple(self.story_members(int(row["id"])))) for row in rows
+        ]
+
+    def _where(self, where: ArticleFilter) -> tuple[list[str], list[Any]]:
+        """SQL conditions on ``articles a`` for a filter."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if where.source is not None:
+            clauses.append("a.source = ?")
+            params.append(where.source)
+        if where.language is not None:
+            clauses.append("a.language = ?")
+            params.append(where.language)
+        day = "julianday(COALESCE(a.published, a.first_seen))"
+        if where.since is not None:
+            clauses.append(f"{day} >= julianday(?)")
+            params.append(_utc_text(where.since))
+        if where.until is not None:
+            clauses.append(f"{day} < julianday(?)")
+            params.append(_utc_text(where.until))
+        if where.representatives:
+            clauses.append("a.id = (SELECT representative FROM stories WHERE id = a.story_id)")
+        if where.query is not None:
+            words = fts_words(where.query)
+            if not words:
+                raise ValueError(f"nothing to search for in {where.query!r}")
+            clauses.append("a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(words)
+        return clauses or ["1"], params
 
     def versions(self, article_id: int) -> list[StoredVersion]:
         sql = "SELECT * FROM article_versions WHERE article_id = ? ORDER BY version, id"
@@ -446,7 +544,49 @@ class SQLiteStore:
             rows = self.db.execute(sql, [source, horizon, *params, limit]).fetchall()
         return [str(url) for (url,) in rows]
 
+    # -- consumers of exports ---------------------------------------------------------
+
+    def checkpoint(self, consumer: str) -> int:
+        with self._reading(f"reading the checkpoint of consumer {consumer!r}"):
+            row = self.db.execute(
+                "SELECT checkpoint FROM consumers WHERE name = ?", [consumer]
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def save_checkpoint(self, consumer: str, change_seq: int) -> None:
+        if change_seq < 0:
+            raise ValueError(f"change_seq: must be >= 0, got {change_seq}")
+        with self._writing(f"saving the checkpoint of consumer {consumer!r}"):
+            self.db.execute(
+                "INSERT INTO consumers (name, checkpoint, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET checkpoint = excluded.checkpoint,"
+                " updated_at = excluded.updated_at",
+                [consumer, change_seq, self._stamp()],
+            )
+
+    def consumers(self) -> list[ConsumerRecord]:
+        sql = (
+            "SELECT name, checkpoint, updated_at, (SELECT count(*) FROM articles"
+            " WHERE change_seq > c.checkpoint) AS lag FROM consumers c ORDER BY name"
+        )
+        with self._reading("listing consumers"):
+            rows = self.db.execute(sql).fetchall()
+        return [
+            ConsumerRecord(
+                name=str(name),
+                checkpoint=int(checkpoint),
+                updated_at=datetime.fromisoformat(updated) if updated else None,
+                lag=int(lag),
+            )
+            for name, checkpoint, updated, lag in rows
+        ]
+
     # -- runs, fetches and source runs ------------------------------------------------------
+
+    def runs(self, *, limit: int = 20) -> list[RunRecord]:
+        with self._reading("listing runs"):
+            rows = list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
+        return [run_record(row) for row in rows]
 
     def start_run(self, sources: Sequence[str], *, pid: int | None = None) -> int:
         """Open a run as 'running'; pass ``pid`` so abort_stale_runs can tell if it died."""
@@ -543,6 +683,21 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO robots (url, content, fetched_at) VALUES (?, ?, ?)",
                 [url, content, self._stamp()],
             )
+
+
+def fts_words(query: str) -> str:
+    """A query's words, each quoted (FTS5 syntax that matches them as plain words); the
+    operators AND, OR, NOT and NEAR of a malformed query are dropped."""
+    words = [w for w in re.findall(r"\w+", query) if w not in _FTS_OPERATORS]
+    return " ".join(f'"{word}"' for word in words)
+
+
+_FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+
+
+def _utc_text(value: datetime) -> str:
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
 
 
 def _filters(source: str | None) -> tuple[list[str], list[Any]]:

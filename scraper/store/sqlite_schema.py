@@ -387,6 +387,18 @@ def _v6_split_merged(db: Database) -> list[tuple[int, int]]:
     return split
 
 
+def _v7_consumers(db: Database) -> None:
+    """Named consumers of exports and the last change number each took completely."""
+    db.create_table(
+        "consumers",
+        _columns("name checkpoint:int updated_at"),
+        pk="name",
+        not_null={"checkpoint"},
+        defaults={"checkpoint": 0},
+        ignore=True,
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_initial,
     _v2_source_runs,
@@ -394,5 +406,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v4_robots,
     _v5_change_seq,
     _v6_stories,
+    _v7_consumers,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
