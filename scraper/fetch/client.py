@@ -192,6 +192,7 @@ class Fetcher:
 
     @property
     def stopping(self) -> bool:
+        """Whether :meth:`stop` was called."""
         return self._stop.is_set
 
     async def allowed(self, url: str) -> bool:
@@ -210,6 +211,7 @@ class Fetcher:
 
         ``Page.redirects`` lists the URLs that answered with a redirect, in order;
         ``Page.attempts`` counts every request sent for this page (retries and hops).
+        Any address may be connected to: a source fetches through :meth:`for_source`.
         """
         return await self._fetch(url, validators, accept, max_bytes, UNRESTRICTED)
 
