@@ -20,9 +20,56 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # apscheduler is imported where a trigger is built: configs load without it
     from apscheduler.triggers.base import BaseTrigger
 
-__all__ = ["Schedule", "cron_trigger", "cron_weekdays", "make_trigger", "schedule_period"]
+__all__ = [
+    "MAX_INTERVAL",
+    "Schedule",
+    "cron_trigger",
+    "cron_weekdays",
+    "make_trigger",
+    "parse_duration",
+    "schedule_period",
+]
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: sun = 0 (and 7)
+
+
+MAX_INTERVAL = 366 * 86400.0
+"""The longest interval or duration a config may give: 366 days, in seconds."""
+
+_DURATION = re.compile(r"(\d+)(\.\d+)?\s*(s|sec|m|min|h|d)?", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_DIGITS = 9  # a whole part longer than this is absurd (and would overflow a float)
+
+
+def parse_duration(text: str, *, minimum: float = 1.0, maximum: float = MAX_INTERVAL) -> float:
+    """``"30s"``, ``"10m"``, ``"1.5h"``, ``"2d"`` or ``"45"`` (seconds) in seconds.
+
+    Raises ``ValueError`` naming the bounds when the text is not a duration or lies
+    outside ``minimum``..``maximum`` seconds; an absurdly long number is refused before
+    it is converted, so no float overflows to infinity.
+    """
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like '30s', '10m', '6h' or '2d'")
+    whole, fraction, unit = match.groups()
+    if len(whole.lstrip("0")) > _MAX_DIGITS:
+        raise ValueError(f"{text!r} is longer than {_describe(maximum)}")
+    seconds = float(whole + (fraction or "")) * _UNIT_SECONDS[(unit or "s").lower()[0]]
+    if seconds < minimum:
+        raise ValueError(f"{text!r} is shorter than {_describe(minimum)}")
+    if seconds > maximum:
+        raise ValueError(f"{text!r} is longer than {_describe(maximum)}")
+    return seconds
+
+
+def _describe(seconds: float) -> str:
+    """``86400`` -> ``"1 day"``, ``60`` -> ``"60 seconds"``: bounds in error messages."""
+    if seconds >= 86400 and seconds % 86400 == 0:
+        days = int(seconds // 86400)
+        return f"{days} day{'s' if days != 1 else ''}"
+    if seconds == 1:
+        return "one second"
+    return f"{seconds:g} seconds"
 
 
 @dataclass(frozen=True)
@@ -36,15 +83,18 @@ class Schedule:
 
     @classmethod
     def parse(cls, text: str) -> Schedule:
-        """Parse ``"*/15 * * * *"`` or ``"every 10m"``; raise ``ValueError`` if neither."""
+        """Parse ``"*/15 * * * *"`` or ``"every 10m"``; raise ``ValueError`` if neither.
+
+        An interval is 1 second to 366 days (:data:`MAX_INTERVAL`), in the syntax of
+        :func:`parse_duration`.
+        """
         value = text.strip()
-        match = re.fullmatch(r"every\s+(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?", value, re.IGNORECASE)
+        match = re.fullmatch(r"every\s+(\S.*)", value, re.IGNORECASE | re.DOTALL)
         if match:
-            number = float(match.group(1))
-            unit = (match.group(2) or "s").lower()[0]
-            seconds = number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-            if seconds < 1:
-                raise ValueError(f"interval {text!r} is shorter than one second")
+            try:
+                seconds = parse_duration(match.group(1), minimum=1.0)
+            except ValueError as exc:
+                raise ValueError(f"invalid interval {value!r}: {exc}") from None
             return cls(kind="interval", seconds=seconds, text=value)
         fields = value.split()
         if len(fields) != 5:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -39,12 +40,36 @@ DEFAULT_CONFIG = "config/sources.toml"
 DEMO_PORT = 8765  # scraper.demo.PREFERRED_PORT
 EXPORT_FORMATS = ("jsonl", "csv")  # scraper.export.FORMATS
 
+
+class _OneLineUsageError(click.ClickException):
+    """A usage error shown as one ``Error: ...`` line (exit 2), without click's usage block."""
+
+    exit_code = EXIT_USAGE
+
+
+class _FilePath(click.Path):
+    """``click.Path(dir_okay=False)`` whose "is a directory" error is one line naming the path.
+
+    click's own message for it is a four-line usage error; a cron mail or a log wants
+    ``Error: <path>: is a directory, not a <what>`` and exit 2, like every other error.
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(dir_okay=False)
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str | os.PathLike) and os.path.isdir(value):
+            raise _OneLineUsageError(f"{os.fspath(value)}: is a directory, not a {self.what}")
+        return super().convert(value, param, ctx)
+
+
 db_option = click.option(
     "--db",
     "db",
     default=DEFAULT_DB,
     show_default=True,
-    type=click.Path(dir_okay=False),
+    type=_FilePath("database file"),
     help="SQLite database file.",
 )
 quiet_option = click.option(
@@ -58,7 +83,7 @@ config_option = click.option(
     "config_path",
     default=DEFAULT_CONFIG,
     show_default=True,
-    type=click.Path(dir_okay=False),
+    type=_FilePath("config file"),
     help="TOML file with the sources.",
 )
 
@@ -109,7 +134,7 @@ def run_command(
     "db",
     default="db/demo.db",
     show_default=True,
-    type=click.Path(dir_okay=False),
+    type=_FilePath("database file"),
     help="SQLite database file.",
 )
 @click.option(
