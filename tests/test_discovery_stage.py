@@ -256,7 +256,6 @@ def test_pagination_stops_where_the_store_knows_every_link(
     assert len(found.items) == 2 and s.hits["/news/page/2/"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="needs run/pipeline.py to pass is_stored to DiscoveryStage")
 def test_a_second_run_does_not_walk_the_listing_pages_again(
     fault_server: FaultServer, tmp_path: Path
 ) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from ..config import Source
 from ..discover import LinkRules, listing_of
-from ..errors import FetchError, NotHTML, RobotsDisallowed
+from ..errors import FetchError, Interrupted, NotHTML, RobotsDisallowed
 from ..extract import Document, extract_document, parse_document
 from ..extract.gate import Rejection, is_short, not_an_article, site_names
 from ..fetch import PageFetcher
@@ -38,7 +38,7 @@ class ArticleOutcome:
 
 
 class ArticleStage:
-    """Handles the articles of one run; remembers which articles it stored."""
+    """Handles the articles of one source in one run; remembers which it stored."""
 
     def __init__(self, fetcher: PageFetcher, store: Store, fetches: FetchLog) -> None:
         self.fetcher = fetcher
@@ -69,6 +69,8 @@ class ArticleStage:
         try:
             validators = known.validators if known else None
             page = await self.fetcher.fetch(item.url, validators=validators)
+        except Interrupted:
+            return ArticleOutcome("interrupted")  # the run is stopping
         except FetchError as exc:
             self.fetches.error(source, item.url, "article", exc)
             skipped = isinstance(exc, RobotsDisallowed | NotHTML)

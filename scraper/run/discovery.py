@@ -32,7 +32,7 @@ from ..discover import (
     parse_sitemap,
 )
 from ..discover.linkrules import resolve
-from ..errors import FetchError, ScraperError
+from ..errors import FetchError, Interrupted, ScraperError
 from ..extract import decode_html
 from ..fetch import FEED_TYPES, HTML_TYPES, SITEMAP_TYPES, PageFetcher
 from ..models import Listing, ListingItem, Page
@@ -243,6 +243,8 @@ class DiscoveryStage:
         """Fetch and parse one page, recording its outcome; None when either failed."""
         try:
             page = await self.fetcher.fetch(url, accept=accept)
+        except Interrupted:
+            return None  # the run is stopping: not a failure of the page
         except FetchError as exc:
             self.fetches.error(self.source, url, kind, exc)
             self.failed(PageOutcome(url, kind, str(exc), discovered), f"{kind} failed: ")

@@ -24,7 +24,7 @@ from ..clock import Clock, utc_now
 from ..config import Config, Source
 from ..discover import LinkRules
 from ..errors import ScraperError
-from ..fetch import Fetcher, FetchEvent, HostSpacing
+from ..fetch import AddressPolicy, Fetcher, FetchEvent, HostSpacing
 from ..models import ListingItem
 from ..store import Store, open_store
 from ..store.records import SourceRun
@@ -87,7 +87,7 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
         ) as fetcher:
             crawler = _Crawl(fetcher, store, run_id, options)
             work = (crawler.source(s, p) for s, p in zip(sources, progress, strict=True))
-            await _until_done_or_stopped(asyncio.gather(*work), options)
+            await _until_done_or_stopped(asyncio.gather(*work), options, fetcher.stop)
         cut = any(p.interrupted or p.finished_at is None for p in progress)
         report = RunReport(run_id, tuple(p.report() for p in progress), interrupted=cut)
         status = report.status
@@ -102,16 +102,21 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
         store.finish_run(run_id, status=status, counts=counts, error=error)
 
 
-async def _until_done_or_stopped(work: asyncio.Future[Any], options: RunOptions) -> None:
-    """Await ``work``; once ``options.stop`` is set give it ``grace`` seconds, then cancel it.
+async def _until_done_or_stopped(
+    work: asyncio.Future[Any], options: RunOptions, stop_fetching: Callable[[], None]
+) -> None:
+    """Await ``work``; once ``options.stop`` is set, end every politeness wait at once
+    (``stop_fetching``), give requests in flight ``grace`` seconds, then cancel them.
 
-    Cancellation lands on an ``await`` (a request, a politeness wait), never inside a
-    store write, which is synchronous: nothing is left half-written.
+    Cancellation lands on an ``await`` (a request), never inside a store write, which is
+    synchronous: nothing is left half-written.
     """
     stop = options.stop
     try:
         while stop is not None and not work.done() and not stop.is_set():
             await asyncio.wait({work}, timeout=STOP_POLL)
+        if stop is not None and stop.is_set():
+            stop_fetching()
         if not work.done():
             await asyncio.wait({work}, timeout=None if stop is None else options.grace)
         if not work.done():
@@ -140,7 +145,6 @@ class _Crawl:
         self.store = store
         self.options = options
         self.fetches = FetchLog(store, run_id, options.now)
-        self.articles = ArticleStage(fetcher, store, self.fetches)
 
     @property
     def stopping(self) -> bool:
@@ -150,13 +154,15 @@ class _Crawl:
         for host in source.domains:
             self.fetcher.set_host_policy(host, delay=source.delay, concurrency=source.concurrency)
         rules = LinkRules.of(source)
+        view = self.fetcher.with_policy(AddressPolicy.of_source(source))
         discovery = await DiscoveryStage(
-            self.fetcher,
+            view,
             self.fetches,
             source,
             rules,
             now=self.options.now,
             stopping=lambda: self.stopping,
+            is_stored=lambda url: self.store.known(source.name, [url]) is not None,
         ).run()
         progress.discovery = discovery
         if not discovery.items and discovery.pages_ok:
@@ -165,15 +171,17 @@ class _Crawl:
                 "check the source's URLs and [source.links] settings"
             )
         due = self.store.due_for_recheck(
-            source.name, getattr(source, "recheck", ()), self.options.now(), source.max_articles
+            source.name, source.recheck, self.options.now(), source.max_articles
         )
-        await self.all_articles(source, rules, discovery.items, frozenset(due), progress)
+        stage = ArticleStage(view, self.store, self.fetches)
+        await self.all_articles(stage, source, rules, discovery.items, frozenset(due), progress)
         progress.finished_at = self.options.now()
         progress.interrupted = self.stopping
         log.info("source %s done: %s", source.name, progress.report().counts)
 
     async def all_articles(
         self,
+        stage: ArticleStage,
         source: Source,
         rules: LinkRules,
         items: tuple[ListingItem, ...],
@@ -194,7 +202,7 @@ class _Crawl:
             nonlocal budget
             while not queue.empty() and not self.stopping:
                 item, follow = queue.get_nowait()
-                done = await self.articles.handle(
+                done = await stage.handle(
                     source,
                     item,
                     rules if follow else None,
@@ -214,6 +222,8 @@ class _Crawl:
     def record(
         self, source: Source, item: ListingItem, done: ArticleOutcome, progress: SourceProgress
     ) -> None:
+        if done.outcome == "interrupted":
+            return  # the run is stopping: this article was not done, nor did it fail
         progress.articles.append(done)
         log.info(
             "%s %s %s%s",
