@@ -40,7 +40,7 @@ _PARAGRAPH_LIKE = frozenset({"p", "pre", "span", "li"})
 _BURY_LEVELS = 5  # a boilerplate box this close above a paragraph holds it
 _BURYING = re.compile(
     r"comment|talkback|disqus|repl(?:y|ies)|related|recommend|teaser|outbrain|taboola|"
-    r"most-?read|trending|kommentar|leserbrief",
+    r"most-?read|most-?popular|trending|kommentar|leserbrief",
     re.IGNORECASE,
 )
 _THIN_REGION = 400  # characters of paragraph text: below this the page gets a second look
@@ -114,15 +114,17 @@ def find_body(
     own_h1s = _headline_nodes(scan.h1s, hints.headlines)
     headline = own_h1s[0] if own_h1s else None
     top = _best(scan.candidates, headline)
+    look_past = True  # the climb may pass a step with little paragraph text
     if top is None or top.mass < _THIN_REGION:
         second = _score_paragraphs(tree, cache, _WITH_SPANS)
         second_top = _best(second.candidates, headline)
         if second_top is not None:
-            scan, top = second, second_top
+            scan, top, look_past = second, second_top, False
     candidates = scan.candidates
     if top is None:
         return _jsonld_body(hints, "") or _whole_page(tree, cache, hints)
-    region = _expand(top, candidates, cache, frozenset(h1.mem_id for h1 in own_h1s))
+    own = frozenset(h1.mem_id for h1 in own_h1s)
+    region = _expand(top, candidates, cache, own, look_past=look_past)
     roots = _with_siblings(region, candidates)
     lead = find_lead(roots[0], hints.description, cache)
     if headline is not None:
@@ -355,14 +357,19 @@ def _expand(
     candidates: dict[int, _Candidate],
     cache: ClassCache,
     own_h1s: frozenset[int],
+    *,
+    look_past: bool,
 ) -> _Candidate:
-    """Climb while each step adds mostly paragraph text (an article split into chunks).
+    """Climb while all that the climb adds is mostly paragraph text (an article split
+    into chunks).  With ``look_past``, a step that tips the balance does not end the
+    climb: a higher ancestor that tips it back is taken (an article in many small tables).
 
     Text in children whose class/id names boilerplate does not count against a step:
     the block walker drops those boxes anyway.  A step that would take in another
     article's headline (an ``<h1>`` that does not give this page's headline) is never made.
     """
     best = current = top
+    added_text = 0
     for _ in range(_MAX_CLIMB):
         parent = current.node.parent
         if parent is None or parent.tag in _STOP or parent.tag == "body":
@@ -370,14 +377,20 @@ def _expand(
         cand = candidates.get(parent.mem_id)
         if cand is None:
             break
-        added_text = _added_text(parent, current.node, cache, own_h1s)
-        added_mass = cand.mass - current.mass
-        if added_text > _NEUTRAL_TEXT and added_mass < added_text * _MASS_SHARE:
+        added_text += _added_text(parent, current.node, cache, own_h1s)
+        if added_text >= _BLOCKED:
             break
         current = cand
-        if cand.mass > best.mass:
-            best = current
+        if _mostly_paragraphs(added_text, cand.mass - top.mass):
+            if cand.mass > best.mass:
+                best = current
+        elif not look_past:
+            break
     return best
+
+
+def _mostly_paragraphs(added_text: int, added_mass: int) -> bool:
+    return added_text <= _NEUTRAL_TEXT or added_mass >= added_text * _MASS_SHARE
 
 
 def _added_text(

@@ -65,8 +65,8 @@ _FORM_KEEP_CHARS = 2000  # a <form> that wraps this much text is a page wrapper 
 _STRONG = tuple(
     """share sharing social comment kommentar related recommend newsletter subscri abonn
     cookie consent gdpr advert adslot adunit sponsor promo outbrain taboola plista
-    breadcrumb pagination popup modal sidebar mostread most-read trending readmore
-    read-more readalso read-also alsoread also-read seealso see-also morestories
+    breadcrumb pagination popup modal sidebar mostread most-read mostpopular most-popular
+    trending readmore read-more readalso read-also alsoread also-read seealso see-also morestories
     more-stories more-articles moreart further-read toolbar signup login byline caption
     credit copyright disclaimer visually-hidden sr-only screen-reader d-none taglist
     tag-list keywords author-bio authorbio authorbox author-box author-info rating gallery
