@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.errors import EXIT_LOCKED, LockHeld
+from scraper.errors import EXIT_FAILED, EXIT_LOCKED, LockHeld, StoreError
 from scraper.run.lock import RunLock
 
 
@@ -69,3 +69,36 @@ def test_lock_of_a_killed_holder_is_free(tmp_path: Path) -> None:
         child.wait()
         if child.stdout:
             child.stdout.close()
+
+
+def test_lock_beside_a_file_used_as_folder_names_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "srv"
+    blocker.write_text("a file where the database's folder should be")
+    for db in (blocker / "news.db", blocker / "deeper" / "news.db"):
+        with pytest.raises(StoreError) as info:
+            RunLock(db).acquire()
+        assert str(info.value) == (
+            f"{db}.lock: cannot create the folder {db.parent} for it: "
+            f"{blocker} is a file, not a folder"
+        )
+        assert info.value.exit_code == EXIT_FAILED
+
+
+def test_lock_that_cannot_be_created_says_why(tmp_path: Path) -> None:
+    db = Path("/proc/newsscraper-lock-test.db")  # creating files in /proc fails for root too
+    if not Path("/proc").is_dir():
+        pytest.skip("no /proc here")
+    with pytest.raises(StoreError) as info:
+        RunLock(db).acquire()
+    assert str(info.value) == (
+        f"{db}.lock: cannot create or open the run lock file: no such file or directory"
+    )
+
+
+def test_lock_taken_after_a_failed_attempt(tmp_path: Path) -> None:
+    db = tmp_path / "news.db"
+    with RunLock(db), pytest.raises(LockHeld):
+        RunLock(db).acquire()
+    lock = RunLock(db)
+    lock.acquire()  # the refused attempt closed its descriptor and left the lock free
+    lock.release()

@@ -3,6 +3,11 @@
 The lock is an advisory ``flock`` on ``<db>.lock`` beside the database: the kernel
 releases it when the holder dies, even by ``kill -9``, so a stale lock cannot block
 the next run.
+
+Creating the lock can fail like any file operation (a file where the database's folder
+should be, a read-only or full file system, no permission); that is a
+:class:`~scraper.errors.StoreError` naming the lock file and what was attempted, never a
+bare ``OSError``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from ..errors import LockHeld
+from ..errors import LockHeld, StoreError
 
 
 class RunLock:
@@ -39,24 +44,46 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock, waiting up to ``wait`` seconds; LockHeld or StoreError if not."""
+        fd = self._open()
         deadline = self._clock() + self.wait
-        while True:
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if self._clock() >= deadline:
+                        raise LockHeld(
+                            f"{self.path}: another run{_read_holder(fd)} is using this "
+                            "database; skipped"
+                        ) from None
+                    self._sleep(min(0.5, max(0.01, deadline - self._clock())))
+                except OSError as exc:  # e.g. ENOLCK: a file system without locks
+                    raise self._error("cannot lock the run lock file", exc) from exc
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if self._clock() >= deadline:
-                    holder = _read_holder(fd)
-                    os.close(fd)
-                    raise LockHeld(
-                        f"{self.path}: another run{holder} is using this database; skipped"
-                    ) from None
-                self._sleep(min(0.5, max(0.01, deadline - self._clock())))
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+            except OSError as exc:  # a full disk
+                raise self._error("cannot write the run lock file", exc) from exc
+        except BaseException:
+            os.close(fd)  # closing also releases a lock taken above
+            raise
         self._fd = fd
+
+    def _open(self) -> int:
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._error(f"cannot create the folder {folder} for it", exc) from exc
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise self._error("cannot create or open the run lock file", exc) from exc
+
+    def _error(self, action: str, exc: OSError) -> StoreError:
+        return StoreError(f"{action}: {describe_os_error(exc)}", path=str(self.path))
 
     def release(self) -> None:
         if self._fd is not None:
@@ -83,3 +110,20 @@ def _read_holder(fd: int) -> str:
     except OSError:
         return ""
     return f" (pid {pid})" if pid.isdigit() else ""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """Why a file operation failed, in words: ``a file is in the way: /srv/db`` and so on."""
+    if isinstance(exc, FileExistsError | NotADirectoryError) and exc.filename:
+        blocking = _first_existing(Path(os.fsdecode(exc.filename)))
+        if blocking is not None and not blocking.is_dir():
+            return f"{blocking} is a file, not a folder"
+    reason = exc.strerror or type(exc).__name__
+    return reason[:1].lower() + reason[1:]
+
+
+def _first_existing(path: Path) -> Path | None:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return None
