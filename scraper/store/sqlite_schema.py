@@ -8,9 +8,13 @@ mode with ``synchronous = NORMAL``: a committed transaction survives a killed pr
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import sqlite3
+import struct
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,14 +34,22 @@ _BACKFILL_BATCH = 500  # articles read at a time when a migration computes finge
 
 
 def open_database(path: Path) -> Database:
-    """Open (creating if needed) and migrate the store at ``path``; StoreError names the path."""
+    """Open (creating if needed) and migrate the store at ``path``; StoreError names the path.
+
+    A database that was not closed cleanly (see :func:`_not_closed_cleanly`) is checked
+    with ``PRAGMA quick_check`` first, and a damaged one is refused (exit code 3) with a
+    hint, never used.
+    """
     _check_file(path)
+    unclean = _not_closed_cleanly(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open database: {exc}", path=str(path)) from exc
     try:
         db = Database(conn)
+        if unclean:
+            _quick_check(db, path)
         _configure(db, path)
         migrate(db, path)
     except BaseException:
@@ -47,34 +59,143 @@ def open_database(path: Path) -> Database:
 
 
 def _check_file(path: Path) -> None:
-    """Refuse anything that is not a SQLite file before SQLite (or WAL) can touch it."""
+    """Refuse anything that is not a writable SQLite file before SQLite (or WAL) can touch it.
+
+    Creates the folder and an empty file (SQLite's own failure would be "unable to open
+    database file", without the reason), and reads the header of an existing file.
+    Every failure is one StoreError naming the path and what was attempted.
+    """
+    folder = path.parent
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir():
-            raise StoreError("is a directory, not a database file", path=str(path))
-        if not path.exists():
-            return
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot open database: {exc}", path=str(path)) from exc
+        raise _file_error(path, f"cannot create the folder {folder} for it", exc) from exc
+    if path.is_dir():
+        raise StoreError("is a directory, not a database file", path=str(path))
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        action = "cannot open the database file for writing"
+        if not path.exists():
+            action = "cannot create the database file"
+        raise _file_error(path, action, exc) from exc
+    try:
+        header = os.pread(fd, len(SQLITE_HEADER), 0)
+    except OSError as exc:
+        raise _file_error(path, "cannot read the database file", exc) from exc
+    finally:
+        os.close(fd)
     if header and header != SQLITE_HEADER:
         raise StoreError("not a SQLite database (left untouched)", path=str(path))
 
 
+def _file_error(path: Path, action: str, exc: OSError) -> StoreError:
+    """``<path>: <action>: <why>``, where why names a file standing in for a folder."""
+    why = exc.strerror or type(exc).__name__
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        for candidate in path.parents:
+            if candidate.exists():
+                if not candidate.is_dir():
+                    why = f"{candidate} is a file, not a folder"
+                break
+    return StoreError(f"{action}: {why[:1].lower()}{why[1:]}", path=str(path))
+
+
 def _configure(db: Database, path: Path) -> None:
-    with translate_errors(path, "opening database"):
-        version = schema_version(db)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"schema version {version} is newer than this program knows "
-                f"({SCHEMA_VERSION}); upgrade the scraper",
-                path=str(path),
-            )
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        db.execute("PRAGMA foreign_keys = ON")
-        db.enable_wal()
-        db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        with translate_errors(path, "opening database"):
+            version = schema_version(db)
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"schema version {version} is newer than this program knows "
+                    f"({SCHEMA_VERSION}); upgrade the scraper",
+                    path=str(path),
+                )
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            db.execute("PRAGMA foreign_keys = ON")
+            db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+    except StoreError as exc:
+        cause = exc.__cause__
+        code = getattr(cause, "sqlite_errorcode", None)
+        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            message = f"opening database: {cause}; {_damaged_hint(path)}"
+        elif code == _SQLITE_CANTOPEN:  # the -wal and -shm files go beside the database
+            message = f"opening database: {cause} (can its folder {path.parent} be written to?)"
+        else:
+            raise
+        raise StoreError(message, path=str(path)) from cause
+
+
+# -- was it closed cleanly? is it damaged? ------------------------------------------------
+
+_SQLITE_CANTOPEN, _SQLITE_CORRUPT, _SQLITE_NOTADB = 14, 11, 26
+_SHM_DMS_BYTE = 128  # unix VFS: every open connection holds a shared lock on this -shm byte
+_FLOCK = "hhqqi4x"  # struct flock on 64-bit Linux: type, whence, start, len, pid
+
+
+def _not_closed_cleanly(path: Path) -> bool:
+    """True when the last process that had ``path`` open died with it open.
+
+    The marker is SQLite's own: in WAL mode the last connection to close removes
+    ``<db>-wal``, so a ``-wal`` file left beside the database means a connection ended
+    without closing (a crash, ``kill -9``, a power cut) -- or that someone has the
+    database open right now.  The two are told apart by the lock every open connection
+    holds on byte 128 of ``<db>-shm`` (the unix VFS's "DMS" slot): an open-file-description
+    lock test (``F_OFD_GETLK``, Linux) sees it whichever process holds it, this one
+    included, so a second connection of the scheduler is not taken for a crash.  Where
+    that test is unavailable, a ``-wal`` file alone counts: an unneeded check, never a
+    missed one.
+    """
+    wal = Path(f"{path}-wal")
+    if not wal.exists() or not path.exists() or path.stat().st_size == 0:
+        return False
+    return not _held_open(Path(f"{path}-shm"))
+
+
+def _held_open(shm: Path) -> bool:
+    """Whether some connection (of any process) has the WAL index ``shm`` open."""
+    getlk = getattr(fcntl, "F_OFD_GETLK", None)
+    if getlk is None or sys.platform != "linux" or struct.calcsize("l") != 8:
+        return False
+    try:
+        fd = os.open(shm, os.O_RDONLY)
+    except OSError:  # no -shm file: nobody has the database open
+        return False
+    try:
+        probe = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, _SHM_DMS_BYTE, 1, 0)
+        answer = fcntl.fcntl(fd, getlk, probe)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return bool(struct.unpack(_FLOCK, answer)[0] != fcntl.F_UNLCK)
+
+
+def _quick_check(db: Database, path: Path) -> None:
+    """``PRAGMA quick_check`` (page structure of every table and index, O(size), no
+    index-against-table comparison): a damaged database raises StoreError, exit code 3."""
+    try:
+        problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(3)").fetchall()]
+    except sqlite3.DatabaseError as exc:  # too damaged to walk at all
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        found = " ".join(" ".join(problems).split())  # its rows hold line breaks
+        if len(found) > 160:
+            found = found[:159] + "…"
+        raise StoreError(
+            f"the database is damaged (checked because it was not closed cleanly: {found}); "
+            + _damaged_hint(path),
+            path=str(path),
+        )
+
+
+def _damaged_hint(path: Path) -> str:
+    recovered = path.with_name(f"{path.stem}-recovered{path.suffix or '.db'}")
+    return (
+        "it was not used: restore it from a backup, or salvage what is readable with "
+        f"'sqlite3 {path} .recover | sqlite3 {recovered}' and use that file"
+    )
 
 
 def schema_version(db: Database) -> int:
