@@ -250,7 +250,7 @@ def prune_tree(tree: LexborHTMLParser) -> None:
     for node in tree.css(JUNK_TAGS):
         if node.tag == "button" and _in_heading(node):
             node.unwrap()  # an accordion's question: <h3><button>How do I…?</button></h3>
-        elif node.tag != "form" or len(node.text(deep=True)) < _FORM_KEEP_CHARS:
+        elif node.tag != "form" or not _page_form(node):
             _remove(node)
 
 
@@ -260,6 +260,11 @@ def _remove(node: LexborNode) -> None:
         node.remove()
     else:
         node.replace_with(" ")
+
+
+def _page_form(form: LexborNode) -> bool:
+    """A <form> around the page (ASP.NET): much text, or the page's headline inside."""
+    return len(form.text(deep=True)) >= _FORM_KEEP_CHARS or form.css_first("h1") is not None
 
 
 def _in_heading(node: LexborNode) -> bool:
