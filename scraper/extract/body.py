@@ -3,8 +3,8 @@
 1. Paragraph-like nodes (``<p>``, ``<pre>``, and elements holding long direct text) are
    scored by length and punctuation; each score flows to the node's ancestors with decay
    (after readability), and their length ("mass") to ancestors up to 12 levels.  When
-   that finds little, a second look also counts ``<span>``s right in ``<div>``s and list
-   items.  Nothing inside a comment or teaser box, and no boilerplate box, can win.
+   that finds little, a second look also counts ``<span>``s right in ``<div>``s or table
+   cells, and list items.  Nothing inside a comment or teaser box, and no boilerplate box, can win.
 2. Candidates get a bonus for content-like class names and semantic tags (``<article>``,
    ``[itemprop=articleBody]``, ``<main>``) and are scaled by their link density.  Among
    the close runners-up, the one nearest the page's headline wins (a second article
@@ -33,9 +33,10 @@ __all__ = ["BodyResult", "find_body"]
 
 _MIN_PARAGRAPH = 25
 _PARAGRAPHS = "p, pre, div, section, article, td, main, h1, font, center, blockquote, body"
-# Second look, when the first finds little: text in <span>s right in <div>s (Draft.js)
-# and list items written as sentences (release notes, key points).
-_WITH_SPANS = f"{_PARAGRAPHS}, div > span, li"
+# Second look, when the first finds little: text in <span>s right in <div>s (Draft.js) or
+# in table cells (old layouts: <td><span class=text>…<br><br>…</span>), and list items
+# written as sentences (release notes, key points).
+_WITH_SPANS = f"{_PARAGRAPHS}, div > span, td > span, li"
 _PARAGRAPH_LIKE = frozenset({"p", "pre", "span", "li"})
 _BURY_LEVELS = 5  # a boilerplate box this close above a paragraph holds it
 _BURYING = re.compile(
