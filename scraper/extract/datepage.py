@@ -67,6 +67,7 @@ _AUTHOR_LINK = re.compile(r"author|autor|auteur|/people/|/profile|/by/|mailto:|/
 _SKIP_TEXT_PARENTS = frozenset({"script", "style", "noscript", "template", "title"})
 _INLINE_TAGS = frozenset({"span", "time", "strong", "b", "em", "i", "small", "a", "font", "abbr"})
 _CHROME_TAGS = frozenset({"nav", "a", "li", "aside", "footer", "dialog"})
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -346,7 +347,7 @@ def text_candidates(tree: LexborHTMLParser, ctx: PageContext) -> list[Candidate]
         if node.tag != "-text":
             continue
         text = node.text_content or ""
-        if not 6 <= len(text) <= 200 or not any(ch.isdigit() for ch in text):
+        if not 6 <= len(text) <= 200 or _DIGIT.search(text) is None:
             continue
         parent = node.parent
         if parent is None or parent.tag in _SKIP_TEXT_PARENTS:

@@ -41,6 +41,12 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     }.items()
 }
 
+_CODES_BY_WORD: dict[str, tuple[str, ...]] = {}
+for _code, _table in _FUNCTION_WORDS.items():
+    for _word in _table:
+        _CODES_BY_WORD[_word] = (*_CODES_BY_WORD.get(_word, ()), _code)
+_NON_LATIN = re.compile("[\u0250-\U0010ffff]")
+
 # (first code point, last code point, language) for scripts that name a language
 _SCRIPTS: tuple[tuple[int, int, str], ...] = (
     (0x3040, 0x30FF, "ja"),  # hiragana, katakana
@@ -65,10 +71,11 @@ def guess_language(text: str) -> str | None:
     by_script = _script_language(sample)
     if by_script is not None:
         return by_script
-    words = [w.casefold() for w in _WORD.findall(sample)]
-    hits = Counter(
-        {code: sum(w in table for w in words) for code, table in _FUNCTION_WORDS.items()}
-    )
+    counts = dict.fromkeys(_FUNCTION_WORDS, 0)
+    for word in _WORD.findall(sample):
+        for code in _CODES_BY_WORD.get(word.casefold(), ()):
+            counts[code] += 1
+    hits = Counter(counts)
     ranked = hits.most_common(2)
     if not ranked or ranked[0][1] < _MIN_HITS:
         return None
@@ -78,6 +85,8 @@ def guess_language(text: str) -> str | None:
 
 
 def _script_language(sample: str) -> str | None:
+    if _NON_LATIN.search(sample) is None:  # the common case, without a loop over characters
+        return None
     counts: Counter[str] = Counter()
     latin = 0
     for char in sample:
