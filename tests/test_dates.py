@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -642,3 +642,19 @@ def test_text_dates_in_other_scripts(text: str, expected: datetime) -> None:
 
 def test_page_without_any_date() -> None:
     assert find(f"<article>{HEADLINE}<p>Since 2020 the bridge has 4 lanes.</p></article>") is None
+
+
+def test_disagreeing_sources_are_recorded_with_their_distance() -> None:
+    head = ld({"@type": "NewsArticle", "datePublished": "2026-01-02T08:00:00+00:00"})
+    found = find(f"<article>{HEADLINE}<p>Text.</p></article>", head, url=URL_JAN5)
+    assert found is not None and found.value.date() == date(2026, 1, 2)
+    assert found.disagreement == "json-ld:datePublished 2026-01-02 vs url 2026-01-05 (3 days)"
+
+
+def test_agreeing_sources_record_no_disagreement() -> None:
+    head = ld({"@type": "NewsArticle", "datePublished": "2026-01-05T08:00:00+00:00"})
+    found = find(f"<article>{HEADLINE}<p>Text.</p></article>", head, url=URL_JAN5)
+    assert found is not None and found.disagreement is None
+
+
+URL_JAN5 = "https://news.example.com/2026/01/05/council-bridge-budget"

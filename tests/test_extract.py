@@ -993,3 +993,20 @@ def test_title_section_tail_read_from_page_metadata() -> None:
     head = "<meta property='og:title' content='Storm warning - Live updates'>" + crumbs
     article = extract(article_page(head=head), "https://gazette.example/a", now=NOW)
     assert article.title == "Storm warning - Live updates"
+
+
+def test_explain_shows_when_date_sources_disagree() -> None:
+    from scraper.cli.render import explanation
+
+    html = (
+        '<html><head><script type="application/ld+json">'
+        '{"@type": "NewsArticle", "datePublished": "2026-01-02T08:00:00+00:00"}</script>'
+        "</head><body><article><h1>Council approves the new bridge budget</h1>"
+        f"<p>{'The council met on Monday and approved the budget for the bridge. ' * 6}</p>"
+        "</article></body></html>"
+    )
+    article = extract(html, "https://news.example.com/2026/01/05/bridge-budget")
+    assert article.published == datetime(2026, 1, 2, 8, tzinfo=UTC)
+    expected = "json-ld:datePublished 2026-01-02 vs url 2026-01-05 (3 days)"
+    assert article.provenance["published_disagreement"] == expected
+    assert f"sources disagree: {expected}" in explanation(article)

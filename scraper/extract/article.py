@@ -160,6 +160,8 @@ def _published(page: _Page, notes: _Notes) -> _Dated:
         notes.errors.setdefault("published", "no date found")
         return _Dated()
     notes.provenance["published"] = found.source
+    if found.disagreement:
+        notes.provenance["published_disagreement"] = found.disagreement
     return _Dated(found.value, found.modified, "datetime" if found.has_time else "date")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +79,9 @@ class FoundDate:
     has_time: bool  # False when only a day was known (then value is midnight in the source zone)
     source: str  # e.g. "json-ld:datePublished", "meta:article:published_time", "url", "text"
     modified: datetime | None = None  # dateModified/updated when seen (never used as published)
+    # the strongest signal that gave another day, e.g. "url 2026-01-05 vs json-ld:datePublished
+    # 2026-01-02 (3 days)"; None when every signal agreed
+    disagreement: str | None = field(default=None, compare=False)
 
 
 def find_published(
@@ -107,7 +110,13 @@ def find_published(
         return None
     modified = max((c for c in found if c.modified), key=lambda c: c.weight, default=None)
     best = _merge_time(clusters[0][1])
-    return FoundDate(best.value, best.has_time, best.source, modified.value if modified else None)
+    return FoundDate(
+        best.value,
+        best.has_time,
+        best.source,
+        modified.value if modified else None,
+        _disagreement(best, clusters),
+    )
 
 
 def _published(found: Sequence[Candidate], ctx: PageContext) -> list[Candidate]:
@@ -276,6 +285,19 @@ def _uncertain(clusters: list[_Cluster]) -> bool:
     if clusters[0][0] < 7.0:
         return True
     return len(clusters) > 1 and clusters[1][0] >= clusters[0][0] - 1.5
+
+
+def _disagreement(best: Candidate, clusters: list[_Cluster]) -> str | None:
+    """The strongest signal for another day than the chosen one, and how far apart."""
+    other = max(
+        (c for _, group in clusters[1:] for c in group), key=lambda c: c.weight, default=None
+    )
+    if other is None:
+        return None
+    chosen, rival = best.value.date(), other.value.date()
+    days = abs((rival - chosen).days)
+    unit = "day" if days == 1 else "days"
+    return f"{best.source} {chosen} vs {other.source} {rival} ({days} {unit})"
 
 
 def _merge_time(group: list[Candidate]) -> Candidate:
