@@ -64,6 +64,10 @@ def explanation(article: Article) -> str:
         lines.append(f"{name:<10} {how:<28} {shown}")
         if name in article.errors:
             lines.append(f"{'':<10} ! {article.errors[name]}")
+        if name == "published" and "published_disagreement" in article.provenance:
+            lines.append(
+                f"{'':<10} ~ sources disagree: {article.provenance['published_disagreement']}"
+            )
     return "\n".join(lines)
 
 
