@@ -155,8 +155,12 @@ def test_extract_from_python_returns_typed_article() -> None:
 
 def test_every_command_is_thin_documented_and_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    tree = ast.parse((ROOT / "scraper" / "cli" / "__init__.py").read_text(encoding="utf-8"))
-    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    functions = {
+        node.name: node
+        for module in (ROOT / "scraper" / "cli").glob("*.py")
+        for node in ast.parse(module.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.FunctionDef)
+    }
     for name, command in cli.commands.items():
         assert command.help, f"command {name} has no help text"
         assert re.search(rf"`scraper {name}\b", readme), f"README does not mention scraper {name}"

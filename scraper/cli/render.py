@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 import sys
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:  # the CLI imports this module at start: keep it light
     from ..models import Article
     from ..run.report import ArticleEvent, RunReport
+    from ..store import SearchHit, StoredArticle, StoredVersion, StoryView
 
 
 def table(
@@ -120,3 +122,75 @@ def run_report(report: RunReport) -> str:
         "error",
     ]
     return table(rows, columns)
+
+
+def word_diff(old: str, new: str, *, context: int = 8) -> str:
+    """``new`` against ``old`` word by word, as ``git diff --word-diff`` shows it:
+    ``[-removed-]`` and ``{+added+}``, with ``context`` unchanged words around each change
+    and ``…`` for the unchanged stretches between."""
+    before, after = old.split(), new.split()
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    parts: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            same = before[i1:i2]
+            if len(same) > 2 * context:
+                first = same[:context] if parts else []
+                last = same[-context:] if i2 < len(before) else []
+                parts += [*first, "…", *last]
+            else:
+                parts += same
+            continue
+        if i2 > i1:
+            parts.append("[-" + " ".join(before[i1:i2]) + "-]")
+        if j2 > j1:
+            parts.append("{+" + " ".join(after[j1:j2]) + "+}")
+    return " ".join(parts)
+
+
+def history(article: StoredArticle, versions: Sequence[StoredVersion]) -> str:
+    """An article's versions, oldest first, each with what changed from the one before."""
+    texts = [(v.version, v.title, v.published, v.body, v.fetched_at) for v in versions] + [
+        (article.version, article.title, article.published, article.body, article.last_changed)
+    ]
+    lines = [f"{article.url} ({article.source}), {len(texts)} version(s)"]
+    previous: tuple[Any, ...] | None = None
+    for version, title, published, body, when in texts:
+        lines.append(f"\n== version {version}, seen {when.isoformat()}")
+        if previous is None:
+            lines += [f"title: {title}", f"published: {published}", body]
+        else:
+            if title != previous[1]:
+                lines.append(f"title: {word_diff(previous[1] or '', title or '')}")
+            if published != previous[2]:
+                lines.append(f"published: [-{previous[2]}-] {{+{published}+}}")
+            if body != previous[3]:
+                lines.append(word_diff(previous[3], body))
+        previous = (version, title, published, body)
+    return "\n".join(lines)
+
+
+def search_rows(hits: Sequence[SearchHit]) -> list[dict[str, Any]]:
+    return [
+        {
+            "rank": f"{hit.rank:.2f}",
+            "published": hit.article.published.isoformat() if hit.article.published else "",
+            "source": hit.article.source,
+            "title": hit.article.title,
+            "snippet": hit.snippet,
+            "url": hit.article.url,
+        }
+        for hit in hits
+    ]
+
+
+def story_rows(views: Sequence[StoryView]) -> list[dict[str, Any]]:
+    return [
+        {
+            "story": view.story.id,
+            "first seen": view.story.first_seen.isoformat(timespec="minutes"),
+            "outlets": ", ".join(view.sources),
+            "titles": " | ".join(dict.fromkeys(m.title or "-" for m in view.members)),
+        }
+        for view in views
+    ]
