@@ -117,6 +117,11 @@ class ExtractError(ScraperError):
     """A document could not be parsed at all."""
 
 
+class TooComplex(ExtractError):
+    """A page would cost too much to read: it nests too deep, or reading it ran past its
+    time budget.  Recorded as the page's outcome (``too-complex``); the run goes on."""
+
+
 class StoreError(ScraperError):
     """The database could not be opened, migrated or written."""
 

@@ -95,13 +95,13 @@ def test_a_wire_copy_is_its_own_row_in_one_story_and_quiet_runs_add_nothing(
     db = tmp_path / "n.db"
     for _ in range(4):  # the first run and three quiet ones
         assert run(load_config(cfg_path), db).status == "ok"
-    got = rows(db, "select source, title, version, story_id from articles order by id")
-    assert [(s, t, v) for s, t, v, _ in got] == [
-        ("wire", "Harbour plan approved", 1),
+    got = rows(db, "select source, title, version, story_id, id from articles order by source")
+    assert [(s, t, v) for s, t, v, _, _ in got] == [
         ("paper", "Council backs the harbour plan", 1),
+        ("wire", "Harbour plan approved", 1),
     ]
-    assert got[0][3] == got[1][3]  # one story
-    assert rows(db, "select members, representative from stories") == [(2, 1)]
+    assert got[0][3] == got[1][3]  # one story, represented by the earlier published wire
+    assert rows(db, "select members, representative from stories") == [(2, got[1][4])]
     assert rows(db, "select count(*) from article_versions") == [(0,)]
     assert rows(db, "select source, count(*) from article_urls group by source order by 1") == [
         ("paper", 1),

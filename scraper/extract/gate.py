@@ -150,3 +150,37 @@ def site_names(document: Document, url: str | None = None) -> frozenset[str]:
     if host:
         names |= {host, host.removeprefix("www.")}
     return frozenset(names)
+
+
+MAX_DEPTH = 2000  # element nesting no real page comes near; parsing cost grows as its square
+
+_TAG = re.compile(
+    rb"<(?:script|style|textarea)\b.*?</(?:script|style|textarea)\s*>|<!--.*?-->"
+    rb"|<(/?)([A-Za-z][A-Za-z0-9:-]*)[^>]*?(/?)>",
+    re.DOTALL | re.IGNORECASE,
+)
+# Elements that never nest: void ones, and those whose end tag the parser implies.
+_FLAT = frozenset(
+    b"area base br col embed hr img input link meta source track wbr p li dt dd option "
+    b"optgroup tr td th thead tbody tfoot colgroup rt rp".split()
+)
+
+
+def nesting_depth(markup: str | bytes, limit: int = MAX_DEPTH) -> int:
+    """How deep elements nest in ``markup``, counted from its tags without parsing it
+    (scripts, styles and comments skipped); the count stops early past ``limit``."""
+    data = markup.encode("utf-8", "replace") if isinstance(markup, str) else markup
+    depth = deepest = 0
+    for match in _TAG.finditer(data):
+        name = match.group(2)
+        if name is None or match.group(3) or name.lower() in _FLAT:
+            continue
+        if match.group(1):
+            depth = max(0, depth - 1)
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+    return deepest

@@ -14,14 +14,22 @@ from datetime import datetime
 
 from ..config import Source
 from ..discover import LinkRules, listing_of
-from ..errors import FetchError, Interrupted, NotHTML, RobotsDisallowed
+from ..errors import FetchError, Interrupted, NotHTML, RobotsDisallowed, TooComplex
 from ..extract import Document, extract_document, parse_document
-from ..extract.gate import Rejection, is_short, not_an_article, site_names
+from ..extract.gate import (
+    MAX_DEPTH,
+    Rejection,
+    is_short,
+    nesting_depth,
+    not_an_article,
+    site_names,
+)
 from ..fetch import PageFetcher
 from ..models import Article, ListingItem, Page, Validators
 from ..store import ArticleWrite, Known, Store
 from ..urls import host_of, normalize_url, same_site
 from .fetchlog import FetchLog
+from .workers import PageWorkers
 
 log = logging.getLogger("scraper")
 
@@ -40,10 +48,13 @@ class ArticleOutcome:
 class ArticleStage:
     """Handles the articles of one source in one run; remembers which it stored."""
 
-    def __init__(self, fetcher: PageFetcher, store: Store, fetches: FetchLog) -> None:
+    def __init__(
+        self, fetcher: PageFetcher, store: Store, fetches: FetchLog, workers: PageWorkers
+    ) -> None:
         self.fetcher = fetcher
         self.store = store
         self.fetches = fetches
+        self.workers = workers
         self.saved: set[int] = set()  # articles stored in this run (ids only: bounded)
         # short texts seen in this run -> the canonical URLs that carried them
         self.short_texts: dict[tuple[str, str], set[str]] = {}
@@ -79,17 +90,20 @@ class ArticleStage:
             self.fetches.page(source, page, "article")
             return self._not_modified(item, page, known)
         try:
-            document = parse_document(page.content, page.headers)
-            links = article_links(document, page, rules) if rules is not None else ()
-            names = site_names(document, page.final_url)
-            article = extract_document(document, page.final_url, rules=source.rules, now=now)
+            read = await self.workers.run(
+                page.final_url, read_article, page, source, item, rules, now
+            )
+        except TooComplex as exc:
+            self.fetches.page(
+                source, page, "article", refused=("rejected", "too-complex", str(exc))
+            )
+            return ArticleOutcome("failed", str(exc))
         except Exception as exc:  # a parser bug must not end the run: record it
             self.fetches.page(source, page, "article")
             log.exception("%s: extraction crashed on %s", source.name, page.final_url)
             return ArticleOutcome("failed", f"{page.final_url}: extraction failed: {exc!r}")
-        article = with_listing_hints(article, item, names)
-        url = canonical_url(article, page, source.domains)
-        rejection = not_an_article(article) or self._repeated(source, url, article, known)
+        article, url, links = read.article, read.url, read.links
+        rejection = read.rejection or self._repeated(source, url, article, known)
         if rejection is not None:
             refused = ("rejected", rejection.kind, rejection.message)
             self.fetches.page(source, page, "article", refused=refused)
@@ -144,6 +158,37 @@ class ArticleStage:
             last_modified=page.last_modified,
         )
         return ArticleOutcome("unchanged")
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """What reading one article page gave: the article, where to store it, its links,
+    and why it holds no article (None: it may be one)."""
+
+    article: Article
+    url: str
+    links: tuple[ListingItem, ...]
+    rejection: Rejection | None
+
+
+def read_article(
+    page: Page, source: Source, item: ListingItem, rules: LinkRules | None, now: datetime
+) -> PageRead:
+    """Parse the page once: its links first (with ``rules``), then the article, with the
+    listing's hints where extraction found nothing.  Pure CPU work, run in a worker.
+
+    Raises :class:`TooComplex` before parsing a page whose elements nest too deep.
+    """
+    depth = nesting_depth(page.content)
+    if depth > MAX_DEPTH:
+        raise TooComplex(f"{page.final_url}: elements nest over {MAX_DEPTH} deep")
+    document = parse_document(page.content, page.headers)
+    links = article_links(document, page, rules) if rules is not None else ()
+    names = site_names(document, page.final_url)
+    article = extract_document(document, page.final_url, rules=source.rules, now=now)
+    article = with_listing_hints(article, item, names)
+    url = canonical_url(article, page, source.domains)
+    return PageRead(article, url, links, not_an_article(article))
 
 
 def _age(now: datetime, known: Known) -> float:

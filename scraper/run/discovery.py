@@ -38,6 +38,7 @@ from ..fetch import FEED_TYPES, HTML_TYPES, SITEMAP_TYPES, PageFetcher
 from ..models import Listing, ListingItem, Page
 from ..urls import host_of, normalize_url, same_site
 from .fetchlog import FetchLog
+from .workers import PageWorkers
 
 log = logging.getLogger("scraper")
 _T = TypeVar("_T")
@@ -104,8 +105,10 @@ class DiscoveryStage:
         now: Callable[[], datetime],
         stopping: Callable[[], bool],
         is_stored: Callable[[str], bool] = nothing_stored,
+        workers: PageWorkers | None = None,
     ) -> None:
         self.fetcher = fetcher
+        self.workers = workers  # None: parse on the calling thread
         self.fetches = fetches
         self.source = source
         self.rules = rules
@@ -251,7 +254,10 @@ class DiscoveryStage:
             return None
         self.fetches.page(self.source, page, kind)
         try:
-            parsed = parser(page)
+            if self.workers is None:
+                parsed = parser(page)
+            else:
+                parsed = await self.workers.run(url, parser, page)
         except ScraperError as exc:
             self.failed(PageOutcome(url, kind, str(exc), discovered))
             return None

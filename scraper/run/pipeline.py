@@ -33,6 +33,7 @@ from .discovery import Discovery, DiscoveryStage
 from .fetchlog import FetchLog
 from .lock import RunLock
 from .report import MAX_ERRORS_KEPT, OUTCOMES, REFUSED, ArticleEvent, RunReport, SourceReport
+from .workers import PageWorkers
 
 log = logging.getLogger("scraper")
 
@@ -85,9 +86,10 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
             spacing=options.spacing,
             now=options.now,
         ) as fetcher:
-            crawler = _Crawl(fetcher, store, run_id, options)
-            work = (crawler.source(s, p) for s, p in zip(sources, progress, strict=True))
-            await _until_done_or_stopped(asyncio.gather(*work), options, fetcher.stop)
+            with PageWorkers() as workers:
+                crawler = _Crawl(fetcher, store, run_id, options, workers)
+                work = (crawler.source(s, p) for s, p in zip(sources, progress, strict=True))
+                await _until_done_or_stopped(asyncio.gather(*work), options, fetcher.stop)
         cut = any(p.interrupted or p.finished_at is None for p in progress)
         report = RunReport(run_id, tuple(p.report() for p in progress), interrupted=cut)
         status = report.status
@@ -140,8 +142,16 @@ def _select(config: Config, names: Iterable[str]) -> tuple[Source, ...]:
 class _Crawl:
     """One run's work: the shared fetcher and store, and the two stages per source."""
 
-    def __init__(self, fetcher: Fetcher, store: Store, run_id: int, options: RunOptions) -> None:
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        store: Store,
+        run_id: int,
+        options: RunOptions,
+        workers: PageWorkers,
+    ) -> None:
         self.fetcher = fetcher
+        self.workers = workers
         self.store = store
         self.options = options
         self.fetches = FetchLog(store, run_id, options.now)
@@ -163,6 +173,7 @@ class _Crawl:
             now=self.options.now,
             stopping=lambda: self.stopping,
             is_stored=lambda url: self.store.known(source.name, [url]) is not None,
+            workers=self.workers,
         ).run()
         progress.discovery = discovery
         if not discovery.items and discovery.pages_ok:
@@ -173,7 +184,7 @@ class _Crawl:
         due = self.store.due_for_recheck(
             source.name, source.recheck, self.options.now(), source.max_articles
         )
-        stage = ArticleStage(view, self.store, self.fetches)
+        stage = ArticleStage(view, self.store, self.fetches, self.workers)
         await self.all_articles(stage, source, rules, discovery.items, frozenset(due), progress)
         progress.finished_at = self.options.now()
         progress.interrupted = self.stopping
