@@ -42,6 +42,10 @@ def run_command_line(args: Sequence[str] | None = None, prog_name: str | None = 
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         return EXIT_INTERRUPTED
+    except click.UsageError as exc:  # one line, naming the option, not click's usage block
+        command = exc.ctx.command_path if exc.ctx is not None else "scraper"
+        click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
+        return EXIT_USAGE
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code

@@ -47,6 +47,21 @@ class FilePath(click.Path):
         return super().convert(value, param, ctx)
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds from 0 to ``most``: ``nan`` and ``inf`` are refused too."""
+
+    name = "seconds"
+
+    def __init__(self, most: float) -> None:
+        super().__init__(min=0, max=most)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:  # nan compares unequal to itself
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return number
+
+
 db_option = click.option(
     "--db",
     "db",

@@ -15,6 +15,7 @@ from ..errors import EXIT_PARTIAL
 from .base import (
     DEMO_PORT,
     FilePath,
+    Seconds,
     cli,
     config_option,
     db_option,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 @click.option(
     "--wait",
     "lock_wait",
-    type=float,
+    type=Seconds(86400),
     default=0.0,
     show_default=True,
     help="Seconds to wait for another run's lock before skipping (exit 4).",
@@ -127,7 +128,7 @@ def extract_command(page: str, url: str | None, explain: bool) -> None:
 @db_option
 @click.option(
     "--grace",
-    type=click.FloatRange(min=0),
+    type=Seconds(3600),
     default=30.0,
     show_default=True,
     help="Seconds requests in flight get after SIGTERM/SIGINT before they are cancelled.",
@@ -135,7 +136,7 @@ def extract_command(page: str, url: str | None, explain: bool) -> None:
 @click.option(
     "--wait",
     "lock_wait",
-    type=float,
+    type=Seconds(86400),
     default=0.0,
     show_default=True,
     help="Seconds to wait at start for another run's database lock before exiting (4).",
