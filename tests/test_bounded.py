@@ -102,3 +102,49 @@ def test_sigterm_during_a_long_politeness_wait_exits_at_once(
         assert conn.execute("select status from runs").fetchall() == [("interrupted",)]
         statuses = conn.execute("select status from source_runs").fetchall()
         assert statuses == [("interrupted",)]
+
+
+def test_the_delay_holds_at_the_site_while_the_process_is_busy(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    """Arrival times logged by the server, per host: no two requests to one host closer
+    than the delay, even when the event loop is held up (here by another source's slow
+    progress display) between a request's turn and its sending."""
+    from faultserver import Conn, Request
+
+    from scraper.run.pipeline import RunOptions
+
+    delay = 0.3
+    arrivals: list[tuple[str, float]] = []
+
+    def logged(body: bytes) -> object:
+        def handle(req: Request, conn: Conn) -> None:
+            arrivals.append((req.headers.get("host", "").split(":")[0], time.monotonic()))
+            conn.respond(200, body, {"Content-Type": "text/html; charset=utf-8"})
+
+        return handle
+
+    sources = ""
+    for name, host in (("a", "127.0.0.1"), ("b", "localhost")):
+        paths = [f"/{name}/2026/01/harbour-story-number-{n}" for n in range(1, 6)]
+        fault_server.route(f"/{name}/", logged(listing_html(paths).encode()))  # type: ignore[arg-type]
+        for n, path in enumerate(paths, start=1):
+            page = article_html(f"Story {name}{n}", "2026-01-01T10:00:00+00:00").encode()
+            fault_server.route(path, logged(page))  # type: ignore[arg-type]
+        base = fault_server.base.replace("127.0.0.1", host)
+        sources += (
+            f'[[source]]\nname = "{name}"\nlistings = ["{base}/{name}/"]\n'
+            f"delay = {delay}\nconcurrency = 1\nfollow_links = false\n"
+        )
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(sources, encoding="utf-8")
+
+    def busy(event: object) -> None:
+        time.sleep(0.2)  # a slow progress display: it blocks the event loop
+
+    report = run(load_config(cfg), tmp_path / "n.db", RunOptions(progress=busy))
+    assert report.totals()["new"] == 10, report.summary()
+    for host in ("127.0.0.1", "localhost"):
+        times = sorted(t for h, t in arrivals if h == host)
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert len(gaps) == 5 and min(gaps) >= delay - 0.02, (host, gaps)

@@ -154,8 +154,14 @@ class Fetcher:
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # keep none
             follow_redirects=False,
             trust_env=False,
+            event_hooks={"request": [self._leaving]},
         )
         return self
+
+    async def _leaving(self, request: httpx.Request) -> None:
+        """httpx is about to send ``request``: politeness spaces the host's next request
+        from now, not from when this one was granted its turn."""
+        self._polite.sent(host_key(str(request.url)))
 
     async def __aexit__(self, *exc_info: object) -> None:
         client, self._exchanges.client = self._exchanges.client, None

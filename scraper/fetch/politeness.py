@@ -58,14 +58,17 @@ class _Host:
         self.crawl_delay = 0.0  # from robots.txt; a lower bound on the delay
         self.slots = _Slots(DEFAULT_HOST_CONCURRENCY, stop)
         self.start_lock = asyncio.Lock()
-        self.last_start = float("-inf")  # clock() times
+        self.last_start = float("-inf")  # clock() times: the last start granted ...
+        self.last_sent = float("-inf")  # ... and the last request that actually went out
         self.hold_until = float("-inf")  # set by a Retry-After
 
     def spacing(self) -> float:
         return max(self.delay, self.crawl_delay)
 
     def next_start(self) -> float:
-        return max(self.last_start + self.spacing(), self.hold_until)
+        """When the next request may start: ``spacing`` after the last start granted and
+        after the last request that actually went out (which may have left late)."""
+        return max(max(self.last_start, self.last_sent) + self.spacing(), self.hold_until)
 
 
 class HostSpacing:
@@ -80,6 +83,7 @@ class HostSpacing:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}
+        self._sent: dict[str, float] = {}
 
     def reserve(self, host: str, now: float, spacing: float, not_before: float) -> float:
         """The start time granted to one request to ``host``."""
@@ -87,6 +91,15 @@ class HostSpacing:
             start = max(now, self._next.get(host, now), not_before)
             self._next[host] = start + spacing
             return start
+
+    def sent(self, host: str, at: float) -> None:
+        """A request to ``host`` went out at ``at``."""
+        with self._lock:
+            self._sent[host] = max(self._sent.get(host, at), at)
+
+    def last_sent(self, host: str) -> float:
+        with self._lock:
+            return self._sent.get(host, float("-inf"))
 
 
 class Politeness:
@@ -131,6 +144,16 @@ class Politeness:
         state = self._host(host)
         state.hold_until = max(state.hold_until, self._clock() + seconds)
 
+    def sent(self, host: str) -> None:
+        """A request to ``host`` is going out now (called as late as possible before its
+        bytes are written): the host's next start is spaced from this moment, so a request
+        that left late, because the process was busy, still gets its full delay after it."""
+        state = self._host(host)
+        now = self._clock()
+        state.last_sent = max(state.last_sent, now)
+        if self._shared is not None:
+            self._shared.sent(host.lower(), now)
+
     @asynccontextmanager
     async def slot(self, host: str, url: str) -> AsyncIterator[None]:
         """Hold a per-host and a global slot, starting no sooner than the host's spacing allows.
@@ -161,6 +184,9 @@ class Politeness:
             host.lower(), self._clock(), state.spacing(), state.next_start()
         )
         if (wait := start - self._clock()) > 0:
+            await self._pause(wait, host, url)
+        # A request granted earlier may have gone out late (a busy process): wait from then.
+        while (wait := self._shared.last_sent(host.lower()) + state.spacing() - self._clock()) > 0:
             await self._pause(wait, host, url)
 
     async def _pause(self, wait: float, host: str, url: str) -> None:
