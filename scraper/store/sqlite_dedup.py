@@ -1,7 +1,9 @@
 """Near-duplicate search in SQLite: the ``shingle_bands`` index of MinHash band keys.
 
-Candidates are found by indexed lookups of the band keys (see :mod:`.fingerprint`),
-never by a scan; only the few best candidates' bodies are read and compared.
+Each body's keys and its lead's (see :mod:`.fingerprint`) are indexed together, so a copy
+cut to its first half meets the whole's lead keys.  Candidates are found by indexed
+lookups of the keys, never by a scan; only the few best candidates' bodies are read and
+compared.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ def set_band_keys(db: Database, article_id: int, body: str, fingerprint: Fingerp
     if is_substantial(body):
         db.conn.executemany(
             "INSERT OR IGNORE INTO shingle_bands (band_key, article_id) VALUES (?, ?)",
-            [(key, article_id) for key in fingerprint.band_keys],
+            [(key, article_id) for key in fingerprint.keys],
         )
 
 
@@ -34,10 +36,10 @@ def same_body(db: Database, body_hash: str) -> int | None:
 def closest_article(db: Database, fingerprint: Fingerprint, limit: int) -> int | None:
     """The stored article most resembling ``fingerprint``'s body, if it is the same text.
 
-    Candidates are the ``limit`` articles sharing the most band keys; only their bodies
-    are read (ties go to the oldest article).
+    Candidates are the ``limit`` articles sharing the most keys (of the body or its
+    lead); only their bodies are read (ties go to the oldest article).
     """
-    keys = fingerprint.band_keys
+    keys = fingerprint.keys
     if not keys:
         return None
     candidates = [
