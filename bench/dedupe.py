@@ -5,21 +5,26 @@ Run from the repository root::
     python bench/dedupe.py [--corpus ../shared/corpus] [--limit N] [--seed S] [--misses N]
 
 Real article text comes from the annotated bodies (``body``) of the news-like collections
-of the corpus (bodies of at least ``MIN_CHARS`` characters; mis-decoded pages and the
-corpus's own near-copies, whose truth is unknown, are left out).  ``--limit`` originals
-each get ``COPIES`` near copies, each saved under another source and of one of
-``KINDS`` (rotated, so every kind gets as many): another headline, a dateline and credit
-line, 5-20 % of sentences edited (words replaced, a sentence rewritten or dropped), the
-first half only, and combinations.  The rest of the corpus gives the negatives: articles
-quoting a paragraph or two of an original (a follow-up), articles sharing a block of
-boilerplate, roundups that quote an original brief whole among other briefs, and every
+of the corpus (``SETS``; CleanEval's general web pages and Readability's test pages are
+left out), bodies of at least ``MIN_CHARS`` characters; mis-decoded pages and the
+corpus's own near-copies (``AMBIGUOUS``: their truth is unknown) are left out too.
+``--limit`` originals each get ``COPIES`` near copies, each saved under another source and
+of one of ``KINDS`` (rotated, so every kind gets as many): another headline, a dateline
+and credit line, 5-20 % of sentences edited (words replaced, a sentence rewritten or
+dropped), the first half only, and combinations.  The rest of the corpus gives the
+negatives: follow-ups quoting a paragraph or two of an original, articles sharing a block
+of boilerplate, roundups that quote an original brief whole among other briefs, and every
 other real article as it is (same site, same topic: the search results of one query).
 
-Everything is saved in random order into a fresh SQLite store in a temporary folder.  A
-pair of rows is "grouped" when both have the same ``story_id``; the truth is that copies
-of one original belong together and everything else apart.  Precision and recall are
-over pairs; recall is shown per kind of copy, false groupings per kind of negative pair.
-The exit status is 1 when a target (precision >= 0.99, recall >= 0.95) is missed.
+Everything is saved in random order (a copy may come before its original) into a fresh
+SQLite store in a temporary folder, each save timed (wall clock, and this process's CPU
+time, which a busy shared machine disturbs less).  A pair of rows is "grouped" when both
+have the same ``story_id``; the truth is that an original and its copies belong together
+and everything else apart.  Precision and recall are over pairs; recall is shown per kind
+of copy (against its original, then copies of one original among themselves), false
+groupings per kind of pair that belongs apart.  ``--misses N`` lists missed and false
+pairs with their scores.  The exit status is 1 when a target (precision >= 0.99, recall
+>= 0.95) is missed.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from pathlib import Path
 
 from scraper.models import Article
 from scraper.store import ArticleWrite, SQLiteStore
-from scraper.store.fingerprint import Profile
+from scraper.store.fingerprint import Profile, same_text
 
 SETS = ("fundus_dev", "scrapinghub_dev", "wceb_big9_dev", "wceb_dragnet_dev", "wceb_chaos_dev")
 MIN_CHARS = 800
@@ -106,16 +111,17 @@ class Text:
 class Row:
     """One saved article: ``origin`` is shared by an original and its copies only."""
 
-    origin: int
     kind: str  # "original", a copy kind's name, or what negative it is
     source: str
     title: str
     body: str
-    sites: frozenset[str] = frozenset()
-    topics: frozenset[str] = frozenset()
+    site: str | None = None  # of the real text it carries
+    topic: str | None = None
+    origin: int = -1  # -1: its own
     story: int | None = None
     step: int = 0  # when it was saved
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall clock
+    cpu: float = 0.0  # this process's CPU time
 
 
 @dataclass
@@ -124,11 +130,19 @@ class Bench:
     negatives: dict[str, set[tuple[int, int]]] = field(default_factory=lambda: defaultdict(set))
 
     def add(self, row: Row) -> int:
+        if row.origin < 0:
+            row.origin = len(self.rows)
         self.rows.append(row)
         return len(self.rows) - 1
 
-    def mark(self, kind: str, a: int, b: int) -> None:
-        self.negatives[kind].add((min(a, b), max(a, b)))
+    def text(self, text: Text, kind: str, body: str | None = None, source: str = "") -> int:
+        """Add a row carrying ``text`` (or ``body`` made of it) as an article of its own."""
+        row = Row(kind, source or text.site, text.title, body or text.body, text.site, text.topic)
+        return self.add(row)
+
+    def mark(self, kind: str, row: int, others: Iterable[int]) -> None:
+        for other in others:
+            self.negatives[kind].add((min(row, other), max(row, other)))
 
 
 # ----------------------------------------------------------------------------- corpus
@@ -248,10 +262,11 @@ def make_copy(text: Text, kind: Kind, rng: random.Random, vocab: list[str]) -> t
     return headline, join(paras)
 
 
-def quote(body: str, rng: random.Random) -> list[str]:
-    """Consecutive sentences making 15-35 % of ``body`` (at least one)."""
+def quote(body: str, cap: int, rng: random.Random) -> list[str]:
+    """Consecutive sentences making 15-35 % of ``body``, at most ``cap`` characters (at
+    least one sentence)."""
     sentences = [s for p in paragraphs(body) for s in p]
-    budget = sum(map(len, sentences)) * rng.uniform(0.15, 0.35)
+    budget = min(cap, sum(map(len, sentences)) * rng.uniform(0.15, 0.35))
     start = rng.randrange(max(1, len(sentences) // 2))
     span = sentences[start : start + 1]
     for s in sentences[start + 1 :]:
@@ -265,72 +280,57 @@ def quote(body: str, rng: random.Random) -> list[str]:
 
 
 def build(texts: list[Text], limit: int, rng: random.Random) -> Bench:
+    """Originals and their copies, then the negatives from the rest of the corpus."""
     pool = list(texts)
     rng.shuffle(pool)
     originals, rest = pool[:limit], pool[limit:]
     vocab = sorted({w for t in pool[:200] for w in t.body.split() if w.isalpha() and len(w) > 3})
     bench = Bench()
-
-    def add(text: Text, kind: str, source: str, title: str, body: str, origin: int = -1) -> int:
-        origin = origin if origin >= 0 else len(bench.rows)
-        row = Row(
-            origin,
-            kind,
-            source,
-            title,
-            body,
-            frozenset([text.site]),
-            frozenset([text.topic] if text.topic else []),
-        )
-        return bench.add(row)
-
-    first = {}
+    first = []  # the row of each original; its copies follow it
     for n, text in enumerate(originals):
-        first[n] = add(text, "original", text.site, text.title, text.body)
+        first.append(bench.text(text, "original"))
         for c in range(COPIES):
             kind = KINDS[(n * COPIES + c) % len(KINDS)]
             title, body = make_copy(text, kind, rng, vocab)
-            add(text, kind.name, f"wire{c}", title, body, origin=first[n])
+            bench.add(Row(kind.name, f"wire{c}", title, body, text.site, text.topic, first[-1]))
     quoting = rest[: min(limit, len(rest) // 5)]
-    boiler = rest[len(quoting) : len(quoting) + 40]
-    plain = rest[len(quoting) + len(boiler) :]
-    for n, text in enumerate(quoting):  # a follow-up quoting a paragraph or two of an original
-        quoted = first[n]
+    for text, quoted in zip(quoting, first, strict=False):  # a follow-up quoting an original
         paras = paragraphs(text.body)
-        paras.insert(len(paras) // 2 + 1, quote(bench.rows[quoted].body, rng))
-        row = add(text, "quotes a paragraph or two", text.site, text.title, join(paras))
-        for other in range(quoted, quoted + COPIES + 1):
-            bench.mark("quotes a paragraph or two", row, other)
-    stamped = [
-        add(
-            t,
-            "shared boilerplate",
-            f"site-{n % len(BOILERPLATE)}",
-            t.title,
-            t.body + "\n\n" + BOILERPLATE[n % len(BOILERPLATE)],
-        )
-        for n, t in enumerate(boiler)
-    ]
-    for a, b in itertools.combinations(stamped, 2):
-        if (a - stamped[0]) % len(BOILERPLATE) == (b - stamped[0]) % len(BOILERPLATE):
-            bench.mark("shared boilerplate", a, b)
-    plain_rows = [add(t, "other article", t.site, t.title, t.body) for t in plain]
-    briefs = sorted(range(len(originals)), key=lambda n: len(originals[n].body))[: limit // 10]
-    for n in briefs:  # a roundup quoting an original brief whole, among other briefs
-        size = len(originals[n].body)
-        short = [i for i in plain_rows if len(bench.rows[i].body) <= 2 * size]
-        others = iter(rng.sample(short, min(len(short), 8)))
-        items = [first[n]]
-        while sum(len(bench.rows[i].body) for i in items) < 3 * size or len(items) < 4:
+        paras.insert(len(paras) // 2 + 1, quote(bench.rows[quoted].body, len(text.body) // 2, rng))
+        row = bench.text(text, "quotes a paragraph or two", join(paras))
+        bench.mark("quotes a paragraph or two", row, range(quoted, quoted + COPIES + 1))
+    blocks: defaultdict[int, list[int]] = defaultdict(list)  # one block per site, 8 texts
+    for n, text in enumerate(rest[len(quoting) : len(quoting) + 40]):
+        block = n % len(BOILERPLATE)
+        body = text.body + "\n\n" + BOILERPLATE[block]
+        row = bench.text(text, "shared boilerplate", body, source=f"site-{block}")
+        bench.mark("shared boilerplate", row, blocks[block])
+        blocks[block].append(row)
+    plain = [bench.text(text, "other article") for text in rest[len(quoting) + 40 :]]
+    add_roundups(bench, [originals[n] for n in range(limit)], first, plain, rng)
+    return bench
+
+
+def add_roundups(
+    bench: Bench, originals: list[Text], first: list[int], plain: list[int], rng: random.Random
+) -> None:
+    """Roundups quoting a short original whole among other briefs, each a third or less of
+    the roundup's words."""
+    length = [len(t.body.split()) for t in originals]
+    spaced = [n for n in range(len(originals)) if length[n] >= 120]  # words split by spaces
+    for n in sorted(spaced, key=length.__getitem__)[: len(originals) // 10]:
+        short = [i for i in plain if len(bench.rows[i].body.split()) <= 2 * length[n]]
+        others = iter(rng.sample(short, len(short)))
+        items, size = [first[n]], [length[n]]
+        while sum(size) < 3 * max(size) or len(items) < 4:  # each item a third or less
             items.append(next(others))
+            size.append(len(bench.rows[items[-1]].body.split()))
         rng.shuffle(items)
         body = "Our briefing this morning.\n\n" + "\n\n".join(bench.rows[i].body for i in items)
-        row = bench.add(Row(len(bench.rows), "roundup", "roundups", "Briefing", body))
+        row = bench.add(Row("roundup", "roundups", "Briefing", body))
         for item in items:
-            quoted_rows = range(item, item + COPIES + 1) if item == first[n] else [item]
-            for other in quoted_rows:
-                bench.mark("roundup quoting a brief whole", row, other)
-    return bench
+            quoted = range(item, item + COPIES + 1) if item == first[n] else [item]
+            bench.mark("roundup quoting a brief whole", row, quoted)
 
 
 # ----------------------------------------------------------------------------- run, score
@@ -349,19 +349,20 @@ def save_all(bench: Bench, folder: Path, rng: random.Random) -> None:
                 article=art,
                 fetched_at=T0 + timedelta(seconds=step),
             )
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             result = store.save_article(write)
             row.seconds = time.perf_counter() - started
+            row.cpu = time.process_time() - cpu
             row.story, row.step = result.story_id, step
 
 
 def pair_kinds(bench: Bench) -> dict[tuple[int, int], str]:
     """Each hard negative pair's kind (explicit kinds first, then same topic, same site)."""
     kinds: dict[tuple[int, int], str] = {}
-    for attr, name in (("topics", "same topic (one search query)"), ("sites", "same site")):
+    for attr, name in (("topic", "same topic (one search query)"), ("site", "same site")):
         groups: defaultdict[str, list[int]] = defaultdict(list)
         for i, row in enumerate(bench.rows):
-            for key in getattr(row, attr):
+            if key := getattr(row, attr):
                 groups[key].append(i)
         for members in groups.values():
             for a, b in itertools.combinations(members, 2):
@@ -414,12 +415,16 @@ def report(bench: Bench, misses: int) -> bool:
     ms = sorted(r.seconds * 1000 for r in rows)
     in_order = [r.seconds * 1000 for r in sorted(rows, key=lambda r: r.step)]
     tenth = max(1, len(rows) // 10)
-    print("\n| precision | recall | save ms: mean | median | p95 | max | first / last tenth |")
-    print("|---|---|---|---|---|---|---|")
+    cpu = statistics.mean(r.cpu * 1000 for r in rows)
+    print(
+        "\n| precision | recall | save ms: mean | median | p95 | max | first / last tenth | CPU |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     print(
         f"| {precision:.4f} | {recall:.4f} | {statistics.mean(ms):.2f} | "
         f"{statistics.median(ms):.2f} | {ms[int(len(ms) * 0.95)]:.2f} | {ms[-1]:.2f} | "
-        f"{statistics.mean(in_order[:tenth]):.2f} / {statistics.mean(in_order[-tenth:]):.2f} |"
+        f"{statistics.mean(in_order[:tenth]):.2f} / {statistics.mean(in_order[-tenth:]):.2f} | "
+        f"{cpu:.2f} |"
     )
     print(f"\ntargets: precision >= {TARGETS['precision']}, recall >= {TARGETS['recall']}")
     if misses:
@@ -434,20 +439,24 @@ def show_misses(
     kinds: dict[tuple[int, int], str],
     n: int,
 ) -> None:
+    """The first ``n`` missed and false pairs, with their scores and what went wrong."""
+
     def scores(a: int, b: int) -> str:
-        sa, sb = (Profile.of(bench.rows[i].body).shingles for i in (a, b))
+        pa, pb = (Profile.of(bench.rows[i].body) for i in (a, b))
+        sa, sb = pa.shingles, pb.shingles
         shared = len(sa & sb)
+        why = "judged one text" if same_text(pa, pb) else "judged two texts"
         return (
-            f"resemblance {shared / max(len(sa), len(sb), 1):.2f} containment "
-            f"{shared / max(min(len(sa), len(sb)), 1):.2f} sizes {len(sa)}/{len(sb)}"
+            f"{why}: shared/larger {shared / max(len(sa), len(sb), 1):.2f}, shared/smaller "
+            f"{shared / max(min(len(sa), len(sb)), 1):.2f}, shingles {len(sa)}/{len(sb)}"
         )
 
     missed = [(k, p) for k, pairs in positives.items() for p in pairs if p not in grouped]
-    print(f"\nmissed true pairs (first {n} of {len(missed)}):")
+    wrong = [p for p in sorted(grouped) if bench.rows[p[0]].origin != bench.rows[p[1]].origin]
+    print(f"\nmissed true pairs (first {n} of {len(missed)}; 'judged one text': other stories)")
     for kind, (a, b) in missed[:n]:
         print(f"  {kind}: rows {a}, {b}: {scores(a, b)}")
-    wrong = [p for p in sorted(grouped) if bench.rows[p[0]].origin != bench.rows[p[1]].origin]
-    print(f"false pairs (first {n} of {len(wrong)}):")
+    print(f"false pairs (first {n} of {len(wrong)}; 'judged two texts': joined through others)")
     for a, b in wrong[:n]:
         print(f"  {kinds.get((a, b), 'other')}: rows {a}, {b}: {scores(a, b)}")
 
@@ -459,6 +468,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--misses", type=int, default=0, help="list N missed and N false pairs")
     args = ap.parse_args()
+    if not any((args.corpus / name / "cases.jsonl").is_file() for name in SETS):
+        sys.exit(f"error: {args.corpus} holds none of the sets {', '.join(SETS)}")
     texts, dropped = load_texts(args.corpus)
     if len(texts) < args.limit * 3 // 2:
         sys.exit(f"error: {len(texts)} usable bodies in {args.corpus}; lower --limit")
