@@ -7,7 +7,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from scraper.discover import LinkRules
 from scraper.fetch import Fetcher
 from scraper.run.discovery import Discovery, DiscoveryStage, nothing_stored
 from scraper.run.fetchlog import FetchLog
+from scraper.run.storelane import StoreLane
 from scraper.store import open_store
 
 NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -39,25 +40,31 @@ def config(tmp_path: Path, base: str, extra: str = "", *, listings: bool = True)
     return load_config(path)
 
 
-def discover(cfg: Config, db: Path, is_stored: Callable[[str], bool] = nothing_stored) -> Discovery:
+def discover(
+    cfg: Config, db: Path, is_stored: Callable[[str], Awaitable[bool]] = nothing_stored
+) -> Discovery:
     """Run the discovery stage of the config's one source against the database ``db``."""
     source = cfg.sources[0]
 
     async def stage() -> Discovery:
         with open_store(db) as store:
-            fetches = FetchLog(store, store.start_run([source.name]), utc_now)
-            async with Fetcher(cfg.fetch) as fetcher:
-                for host in source.domains:
-                    fetcher.set_host_policy(host, delay=source.delay, concurrency=2)
-                return await DiscoveryStage(
-                    fetcher,
-                    fetches,
-                    source,
-                    LinkRules.of(source),
-                    now=utc_now,
-                    stopping=lambda: False,
-                    is_stored=is_stored,
-                ).run()
+            lane = StoreLane(store)
+            fetches = FetchLog(lane, store.start_run([source.name]), utc_now)
+            try:
+                async with Fetcher(cfg.fetch) as fetcher:
+                    for host in source.domains:
+                        fetcher.set_host_policy(host, delay=source.delay, concurrency=2)
+                    return await DiscoveryStage(
+                        fetcher,
+                        fetches,
+                        source,
+                        LinkRules.of(source),
+                        now=utc_now,
+                        stopping=lambda: False,
+                        is_stored=is_stored,
+                    ).run()
+            finally:
+                lane.close()
 
     return asyncio.run(stage())
 
@@ -235,10 +242,14 @@ def test_pagination_stops_at_a_page_whose_links_are_all_stored(
     assert len(discover(cfg, tmp_path / "n.db").items) == 6
     assert s.hits["/news/page/2/"] == 1
     stored = {f"{base}{path}" for path in articles[:1]}
-    assert len(discover(cfg, tmp_path / "n.db", stored.__contains__).items) == 6
+
+    async def is_stored(url: str) -> bool:
+        return url in stored
+
+    assert len(discover(cfg, tmp_path / "n.db", is_stored).items) == 6
     assert s.hits["/news/page/3/"] == 2  # page 1 still had a link not stored
     stored |= {f"{base}{articles[1]}"}
-    assert len(discover(cfg, tmp_path / "n.db", stored.__contains__).items) == 2
+    assert len(discover(cfg, tmp_path / "n.db", is_stored).items) == 2
     assert s.hits["/news/page/2/"] == 2  # not fetched again
 
 
@@ -252,7 +263,11 @@ def test_pagination_stops_where_the_store_knows_every_link(
     assert run(cfg, db).totals()["new"] == 6
     assert s.hits["/news/page/2/"] == 1
     with open_store(db) as store:
-        found = discover(cfg, db, lambda url: store.known("site", [url]) is not None)
+
+        async def stored(url: str) -> bool:
+            return store.known("site", [url]) is not None
+
+        found = discover(cfg, db, stored)
     assert len(found.items) == 2 and s.hits["/news/page/2/"] == 1
 
 

@@ -26,9 +26,10 @@ from ..extract.gate import (
 )
 from ..fetch import PageFetcher
 from ..models import Article, ListingItem, Page, Validators
-from ..store import ArticleWrite, Known, Store
+from ..store import ArticleWrite, Known
 from ..urls import host_of, normalize_url, same_site
 from .fetchlog import FetchLog
+from .storelane import StoreLane
 from .workers import PageWorkers
 
 log = logging.getLogger("scraper")
@@ -49,10 +50,11 @@ class ArticleStage:
     """Handles the articles of one source in one run; remembers which it stored."""
 
     def __init__(
-        self, fetcher: PageFetcher, store: Store, fetches: FetchLog, workers: PageWorkers
+        self, fetcher: PageFetcher, lane: StoreLane, fetches: FetchLog, workers: PageWorkers
     ) -> None:
         self.fetcher = fetcher
-        self.store = store
+        self.lane = lane
+        self.store = lane.store
         self.fetches = fetches
         self.workers = workers
         self.saved: set[int] = set()  # articles stored in this run (ids only: bounded)
@@ -72,7 +74,7 @@ class ArticleStage:
 
         A ``recheck`` (a stored article due on its decaying schedule) is fetched whatever
         ``refresh_after`` says."""
-        known = self.store.known(source.name, [item.url])
+        known = await self.lane.call(self.store.known, source.name, [item.url])
         if known and known.article_id in self.saved:
             return ArticleOutcome("duplicate")  # stored in this run under another of its URLs
         if known and not recheck and _age(now, known) < source.refresh_after:
@@ -83,32 +85,33 @@ class ArticleStage:
         except Interrupted:
             return ArticleOutcome("interrupted")  # the run is stopping
         except FetchError as exc:
-            self.fetches.error(source, item.url, "article", exc)
+            await self.fetches.error(source, item.url, "article", exc)
             skipped = isinstance(exc, RobotsDisallowed | NotHTML)
             return ArticleOutcome("skipped" if skipped else "failed", str(exc))
         if page.not_modified:
-            self.fetches.page(source, page, "article")
-            return self._not_modified(item, page, known)
+            await self.fetches.page(source, page, "article")
+            return await self._not_modified(item, page, known)
         try:
             read = await self.workers.run(
                 page.final_url, read_article, page, source, item, rules, now
             )
         except TooComplex as exc:
-            self.fetches.page(
+            await self.fetches.page(
                 source, page, "article", refused=("rejected", "too-complex", str(exc))
             )
             return ArticleOutcome("failed", str(exc))
         except Exception as exc:  # a parser bug must not end the run: record it
-            self.fetches.page(source, page, "article")
+            await self.fetches.page(source, page, "article")
             log.exception("%s: extraction crashed on %s", source.name, page.final_url)
             return ArticleOutcome("failed", f"{page.final_url}: extraction failed: {exc!r}")
         article, url, links = read.article, read.url, read.links
-        rejection = read.rejection or self._repeated(source, url, article, known)
+        rejection = read.rejection or await self._repeated(source, url, article, known)
         if rejection is not None:
             refused = ("rejected", rejection.kind, rejection.message)
-            self.fetches.page(source, page, "article", refused=refused)
+            await self.fetches.page(source, page, "article", refused=refused)
             return ArticleOutcome("rejected", f"{page.final_url}: {rejection.message}")
-        result = self.store.save_article(
+        result = await self.lane.call(
+            self.store.save_article,
             ArticleWrite(
                 source=source.name,
                 url=url,
@@ -117,18 +120,18 @@ class ArticleStage:
                 aliases=alias_urls(item, page),
                 hints=item,
                 validators=Validators(page.etag, page.last_modified),
-            )
+            ),
         )
         if result.outcome == "suspect":
-            self.fetches.page(
+            await self.fetches.page(
                 source, page, "article", refused=("suspect", "collapsed", result.note)
             )
             return ArticleOutcome("suspect", f"{page.final_url}: {result.note}; stored text kept")
-        self.fetches.page(source, page, "article")
+        await self.fetches.page(source, page, "article")
         self.saved.add(result.article_id)
         return ArticleOutcome(result.outcome, links=links)
 
-    def _repeated(
+    async def _repeated(
         self, source: Source, url: str, article: Article, known: Known | None
     ) -> Rejection | None:
         """The same short text on several pages of one site: a stub or block page.
@@ -141,17 +144,20 @@ class ArticleStage:
         key = (source.name, " ".join(article.body.split()))
         urls = self.short_texts.setdefault(key, set())
         urls.add(url)
-        stored = self.store.count_same_text(source.name, article.body)
+        stored = await self.lane.call(self.store.count_same_text, source.name, article.body)
         if len(urls) + stored >= REPEATED_PAGES:
             pages = len(urls) + stored - 1
             return Rejection("block", f"the same short text as {pages} other page(s) of the site")
         return None
 
-    def _not_modified(self, item: ListingItem, page: Page, known: Known | None) -> ArticleOutcome:
+    async def _not_modified(
+        self, item: ListingItem, page: Page, known: Known | None
+    ) -> ArticleOutcome:
         if known is None:
             message = f"{item.url}: HTTP 304 to a request that was not conditional"
             return ArticleOutcome("failed", message)
-        self.store.touch(
+        await self.lane.call(
+            self.store.touch,
             known.article_id,
             fetched_at=page.fetched_at,
             etag=page.etag,

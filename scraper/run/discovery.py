@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -44,7 +44,7 @@ log = logging.getLogger("scraper")
 _T = TypeVar("_T")
 
 
-def nothing_stored(url: str) -> bool:
+async def nothing_stored(url: str) -> bool:
     """The default ``is_stored``: every article is new."""
     return False
 
@@ -104,7 +104,7 @@ class DiscoveryStage:
         *,
         now: Callable[[], datetime],
         stopping: Callable[[], bool],
-        is_stored: Callable[[str], bool] = nothing_stored,
+        is_stored: Callable[[str], Awaitable[bool]] = nothing_stored,
         workers: PageWorkers | None = None,
     ) -> None:
         self.fetcher = fetcher
@@ -145,12 +145,15 @@ class DiscoveryStage:
             if listing is None:
                 return
             self.announced.update(dict.fromkeys(listing.feeds))
-            if not self.add(listing) or self.all_stored(listing):
+            if not self.add(listing) or await self.all_stored(listing):
                 return
             url = listing.next_url
 
-    def all_stored(self, listing: Listing) -> bool:
-        return all(self.is_stored(item.url) for item in listing.items)
+    async def all_stored(self, listing: Listing) -> bool:
+        for item in listing.items:
+            if not await self.is_stored(item.url):
+                return False
+        return True
 
     async def home_pages(self) -> None:
         """Read the feeds announced on the home page of each listing's site, once each."""
@@ -249,10 +252,10 @@ class DiscoveryStage:
         except Interrupted:
             return None  # the run is stopping: not a failure of the page
         except FetchError as exc:
-            self.fetches.error(self.source, url, kind, exc)
+            await self.fetches.error(self.source, url, kind, exc)
             self.failed(PageOutcome(url, kind, str(exc), discovered), f"{kind} failed: ")
             return None
-        self.fetches.page(self.source, page, kind)
+        await self.fetches.page(self.source, page, kind)
         try:
             if self.workers is None:
                 parsed = parser(page)

@@ -9,7 +9,8 @@ from datetime import datetime
 from ..config import Source
 from ..errors import FetchError, NotHTML, RobotsDisallowed
 from ..models import Page
-from ..store import FetchRecord, Store
+from ..store import FetchRecord
+from .storelane import StoreLane
 
 log = logging.getLogger("scraper")
 
@@ -18,12 +19,12 @@ class FetchLog:
     """Records every fetch of one run, so a 404, a robots.txt refusal and a timeout stay
     distinguishable afterwards."""
 
-    def __init__(self, store: Store, run_id: int, now: Callable[[], datetime]) -> None:
-        self.store = store
+    def __init__(self, lane: StoreLane, run_id: int, now: Callable[[], datetime]) -> None:
+        self.lane = lane
         self.run_id = run_id
         self.now = now
 
-    def page(
+    async def page(
         self,
         source: Source,
         page: Page,
@@ -38,7 +39,7 @@ class FetchLog:
             None,
             None,
         )
-        self.record(
+        await self.record(
             FetchRecord(
                 run_id=self.run_id,
                 source=source.name,
@@ -56,9 +57,9 @@ class FetchLog:
             )
         )
 
-    def error(self, source: Source, url: str, kind: str, exc: FetchError) -> None:
+    async def error(self, source: Source, url: str, kind: str, exc: FetchError) -> None:
         skipped = isinstance(exc, RobotsDisallowed | NotHTML)
-        self.record(
+        await self.record(
             FetchRecord(
                 run_id=self.run_id,
                 source=source.name,
@@ -72,9 +73,9 @@ class FetchLog:
             )
         )
 
-    def record(self, record: FetchRecord) -> None:
+    async def record(self, record: FetchRecord) -> None:
         """Store one fetch and log it as one event line (source, URL, status, timing)."""
-        self.store.record_fetch(record)
+        await self.lane.call(self.lane.store.record_fetch, record)
         log.info(
             "fetch %s %s %s %s %s%s",
             record.source,

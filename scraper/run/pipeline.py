@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from .discovery import Discovery, DiscoveryStage
 from .fetchlog import FetchLog
 from .lock import RunLock
 from .report import MAX_ERRORS_KEPT, OUTCOMES, REFUSED, ArticleEvent, RunReport, SourceReport
+from .storelane import LaneRobots, StoreLane
 from .workers import PageWorkers
 
 log = logging.getLogger("scraper")
@@ -78,16 +80,17 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
     started_at = options.now()
     progress = [SourceProgress(s.name) for s in sources]
     status, error, raised = "interrupted", None, False
+    lane = StoreLane(store)
     try:
         async with Fetcher(
             config.fetch,
             on_event=options.on_fetch_event,
-            robots_memory=store,
+            robots_memory=LaneRobots(lane),
             spacing=options.spacing,
             now=options.now,
         ) as fetcher:
             with PageWorkers() as workers:
-                crawler = _Crawl(fetcher, store, run_id, options, workers)
+                crawler = _Crawl(fetcher, lane, run_id, options, workers)
                 work = (crawler.source(s, p) for s, p in zip(sources, progress, strict=True))
                 await _until_done_or_stopped(asyncio.gather(*work), options, fetcher.stop)
         cut = any(p.interrupted or p.finished_at is None for p in progress)
@@ -98,6 +101,7 @@ async def crawl(config: Config, store: Store, options: RunOptions | None = None)
         status, error, raised = "failed", str(exc), True
         raise
     finally:
+        lane.close()  # the write in progress ends before the store is used here again
         if not raised:  # a raised error reaches the caller (the scheduler records it)
             store.record_source_runs([p.source_run(run_id, started_at) for p in progress])
         counts = RunReport(run_id, tuple(p.report() for p in progress)).totals()
@@ -145,16 +149,17 @@ class _Crawl:
     def __init__(
         self,
         fetcher: Fetcher,
-        store: Store,
+        lane: StoreLane,
         run_id: int,
         options: RunOptions,
         workers: PageWorkers,
     ) -> None:
         self.fetcher = fetcher
+        self.lane = lane
+        self.store = lane.store
         self.workers = workers
-        self.store = store
         self.options = options
-        self.fetches = FetchLog(store, run_id, options.now)
+        self.fetches = FetchLog(lane, run_id, options.now)
 
     @property
     def stopping(self) -> bool:
@@ -172,7 +177,7 @@ class _Crawl:
             rules,
             now=self.options.now,
             stopping=lambda: self.stopping,
-            is_stored=lambda url: self.store.known(source.name, [url]) is not None,
+            is_stored=partial(self.is_stored, source.name),
             workers=self.workers,
         ).run()
         progress.discovery = discovery
@@ -181,14 +186,21 @@ class _Crawl:
                 f"no article links found in {discovery.pages_ok} page(s); "
                 "check the source's URLs and [source.links] settings"
             )
-        due = self.store.due_for_recheck(
-            source.name, source.recheck, self.options.now(), source.max_articles
+        due = await self.lane.call(
+            self.store.due_for_recheck,
+            source.name,
+            source.recheck,
+            self.options.now(),
+            source.max_articles,
         )
-        stage = ArticleStage(view, self.store, self.fetches, self.workers)
+        stage = ArticleStage(view, self.lane, self.fetches, self.workers)
         await self.all_articles(stage, source, rules, discovery.items, frozenset(due), progress)
         progress.finished_at = self.options.now()
         progress.interrupted = self.stopping
         log.info("source %s done: %s", source.name, progress.report().counts)
+
+    async def is_stored(self, source: str, url: str) -> bool:
+        return await self.lane.call(self.store.known, source, [url]) is not None
 
     async def all_articles(
         self,

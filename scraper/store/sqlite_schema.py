@@ -43,7 +43,8 @@ def open_database(path: Path) -> Database:
     _check_file(path)
     unclean = _not_closed_cleanly(path)
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+        # one thread at a time (a crawl makes every call on its store lane)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open database: {exc}", path=str(path)) from exc
     try:
