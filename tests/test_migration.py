@@ -49,6 +49,10 @@ def test_merged_rows_are_split_back_and_nothing_is_lost(
         assert alone is not None  # its alias kept
         single = store.article(alone.article_id)
         assert single is not None and single.story_id is not None
+        keys = dict(
+            store.db.execute("SELECT article_id, count(*) FROM shingle_bands GROUP BY article_id")
+        )
+        assert keys[wire.article_id] > 20  # the body's 20 band keys and its lead's (v8)
     assert "split into 1 row(s)" in caplog.text
 
 

@@ -366,6 +366,14 @@ def _v3_shingle_bands(db: Database) -> None:
         foreign_keys=_ARTICLE_FK,
         ignore=True,
     ).create_index(["article_id"], if_not_exists=True)
+    _backfill_band_keys(db)
+    db.execute("DROP TABLE IF EXISTS simhash_bands")
+    if "simhash" in db.table("articles").columns_dict:
+        db.execute("ALTER TABLE articles DROP COLUMN simhash")
+
+
+def _backfill_band_keys(db: Database) -> None:
+    """(Re)compute every article's indexed band keys, a batch of articles at a time."""
     last_id = -1
     while batch := db.execute(
         "SELECT id, body FROM articles WHERE id > ? ORDER BY id LIMIT ?",
@@ -374,9 +382,6 @@ def _v3_shingle_bands(db: Database) -> None:
         for article_id, body in batch:
             set_band_keys(db, article_id, body, Fingerprint.of(body))
         last_id = batch[-1][0]
-    db.execute("DROP TABLE IF EXISTS simhash_bands")
-    if "simhash" in db.table("articles").columns_dict:
-        db.execute("ALTER TABLE articles DROP COLUMN simhash")
 
 
 def _v4_robots(db: Database) -> None:
@@ -521,6 +526,12 @@ def _v7_consumers(db: Database) -> None:
     )
 
 
+def _v8_lead_keys(db: Database) -> None:
+    """Band keys of each body's lead (its first half) join the index, so a copy cut to
+    its first part finds its original: stored articles get theirs."""
+    _backfill_band_keys(db)
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_initial,
     _v2_source_runs,
@@ -529,5 +540,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v5_change_seq,
     _v6_stories,
     _v7_consumers,
+    _v8_lead_keys,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
