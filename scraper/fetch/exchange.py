@@ -12,7 +12,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -167,7 +167,9 @@ class Exchanges:
             try:
                 async with asyncio.timeout(total) as deadline:
                     with request_scope(options.policy, url, options.inside):
-                        async with client.stream("GET", url, headers=options.headers) as resp:
+                        async with client.stream(
+                            "GET", url, headers=options.headers, extensions=self._trace(url)
+                        ) as resp:
                             return await self._read(url, resp, options, attempt)
             except TimeoutError as exc:
                 if deadline.expired():
@@ -176,6 +178,17 @@ class Exchanges:
                 raise FetchTimeout(f"timed out: {exc}", url=url) from exc
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
                 raise _translate(exc, url) from exc
+
+    def _trace(self, url: str) -> dict[str, Any]:
+        """httpcore's trace hook: politeness learns when the request's headers are being
+        written, after any connection setup, which is when the site sees it arrive."""
+        host = host_key(url)
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith("send_request_headers.started"):
+                self._polite.sent(host)
+
+        return {"trace": trace}
 
     async def _read(
         self, url: str, response: httpx.Response, options: Options, attempt: int
