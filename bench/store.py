@@ -13,7 +13,8 @@ replaced, a dateline added), so the near-duplicate search finds matches as it wo
 real archive.  Generation is not timed: only ``save_article``.
 
 Reported per run: articles/s overall; the cost per article in each tenth of the run
-(flat when the store's cost does not grow with its size); bytes per article from the
+(flat when the store's cost does not grow with its size: judged on CPU time, since the
+wall clock of a shared machine moves with its other load); bytes per article from the
 file size (and per table and index, from SQLite's ``dbstat``); how many copies joined
 their original's story; and, on the full store, search latency over ``--queries``
 queries of 1-3 content words (log-uniform over the vocabulary ranks 30-20,000, so
@@ -171,6 +172,7 @@ class Ingest:
     seconds: float
     cpu_seconds: float  # this process's CPU time in save_article (the rest is I/O or waiting)
     slices: list[float]  # seconds per article in each tenth
+    cpu_slices: list[float]  # CPU seconds per article in each tenth
     copies: int
     joined: int  # near copies that joined their original's story
     path: Path
@@ -180,7 +182,8 @@ def ingest(path: Path, count: int, seed: int, copies: float) -> Ingest:
     writer = Writer(seed)
     slice_size = max(1, count // 10)
     slices: list[float] = []
-    spent = slice_spent = cpu = 0.0
+    cpu_slices: list[float] = []
+    spent = slice_spent = cpu = slice_cpu = 0.0
     made = joined = 0
     story_of: dict[int, int | None] = {}  # original's index -> its story
     with SQLiteStore(path) as store:
@@ -188,7 +191,9 @@ def ingest(path: Path, count: int, seed: int, copies: float) -> Ingest:
             start, start_cpu = time.perf_counter(), time.process_time()
             result = store.save_article(write)
             took = time.perf_counter() - start
-            cpu += time.process_time() - start_cpu
+            used = time.process_time() - start_cpu
+            cpu += used
+            slice_cpu += used
             spent += took
             slice_spent += took
             if original is None:
@@ -197,12 +202,17 @@ def ingest(path: Path, count: int, seed: int, copies: float) -> Ingest:
                 made += 1
                 joined += result.story_id == story_of[original]
             if n % slice_size == 0 or n == count:
-                slices.append(slice_spent / (slice_size if n % slice_size == 0 else n % slice_size))
-                slice_spent = 0.0
+                done = slice_size if n % slice_size == 0 else n % slice_size
+                slices.append(slice_spent / done)
+                cpu_slices.append(slice_cpu / done)
+                slice_spent = slice_cpu = 0.0
                 rate = 1 / max(slices[-1], 1e-9)
-                line = f"{n:>9} articles {rate:>7.0f}/s ({slices[-1] * 1000:.2f} ms/article)"
+                line = (
+                    f"{n:>9} articles {rate:>7.0f}/s ({slices[-1] * 1000:.2f} ms/article,"
+                    f" CPU {cpu_slices[-1] * 1000:.2f} ms)"
+                )
                 print(line, file=sys.stderr, flush=True)
-    return Ingest(count, spent, cpu, slices, made, joined, path)
+    return Ingest(count, spent, cpu, slices, cpu_slices, made, joined, path)
 
 
 def table_sizes(path: Path) -> list[tuple[str, int]]:
@@ -215,21 +225,22 @@ def table_sizes(path: Path) -> list[tuple[str, int]]:
     return sorted(((str(n), int(s)) for n, s in rows), key=lambda r: -r[1])
 
 
-def search_latency(path: Path, queries: int, seed: int) -> tuple[list[float], str, int]:
-    """Milliseconds per query, the slowest query and the hits it found."""
+def search_latency(path: Path, queries: int, seed: int) -> list[tuple[float, str, int]]:
+    """(milliseconds, query, articles it matches) per query, in the order run."""
     writer = Writer(seed + 1)
     texts = [writer.query() for _ in range(queries)]
     times: list[float] = []
-    worst, worst_hits = "", 0
     with SQLiteStore(path) as store:
         store.search(texts[0])  # warm the page cache as a running service would be
         for text in texts:
             start = time.perf_counter()
-            hits = store.search(text, limit=20)
+            store.search(text, limit=20)
             times.append((time.perf_counter() - start) * 1000)
-            if times[-1] == max(times):
-                worst, worst_hits = text, len(hits)
-    return times, worst, worst_hits
+    with sqlite3.connect(path) as conn:  # how many articles each query matches (untimed)
+        sql = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+        quoted = (" ".join(f'"{w}"' for w in text.split()) for text in texts)
+        matches = [int(conn.execute(sql, [q]).fetchone()[0]) for q in quoted]
+    return list(zip(times, texts, matches, strict=True))
 
 
 def profile(path: Path, count: int, seed: int, copies: float) -> str:
@@ -269,9 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/store.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     missed: list[str] = []
     lines = [
-        "| articles | articles/s | ms/article, first → last tenth | last/first | bytes/article"
-        " | CPU ms/article | copies joined | search median ms | p95 ms | max ms |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| articles | articles/s | ms/article, first → last tenth | CPU ms/article per tenth"
+        " | CPU last/first | bytes/article | CPU ms/article | copies joined | search median ms"
+        " | p95 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-store-") as temporary:
@@ -284,18 +296,32 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ingesting {size} articles into {path}", file=sys.stderr)
             run = ingest(path, size, args.seed, args.copies)
             rate = run.count / run.seconds
-            growth = run.slices[-1] / run.slices[0]
+            growth = run.cpu_slices[-1] / run.cpu_slices[0]
             per_article = path.stat().st_size / run.count
             print(f"searching {args.queries} queries", file=sys.stderr)
-            times, worst, worst_hits = search_latency(path, args.queries, args.seed)
+            searches = search_latency(path, args.queries, args.seed)
+            times = [ms for ms, _, _ in searches]
             median, p95 = statistics.median(times), percentile(times, 0.95)
             tenths = " ".join(f"{s * 1000:.2f}" for s in run.slices)
+            cpu_tenths = " ".join(f"{s * 1000:.2f}" for s in run.cpu_slices)
             lines.append(
-                f"| {size:,} | {rate:,.0f} | {tenths} | {growth:.2f} | {per_article:,.0f}"
-                f" | {run.cpu_seconds / run.count * 1000:.2f} | {run.joined}/{run.copies}"
+                f"| {size:,} | {rate:,.0f} | {tenths} | {cpu_tenths} | {growth:.2f}"
+                f" | {per_article:,.0f} | {run.cpu_seconds / run.count * 1000:.2f}"
+                f" | {run.joined}/{run.copies}"
                 f" | {median:.1f} | {p95:.1f} | {max(times):.1f} |"
             )
-            notes.append(f"{size:,}: slowest query {worst!r} ({worst_hits} hits)")
+            slowest = sorted(searches, reverse=True)[:3]
+            notes.append(
+                f"{size:,}: slowest queries: "
+                + ", ".join(f"{q!r} {ms:.0f} ms ({m:,} matches)" for ms, q, m in slowest)
+            )
+            narrow = [ms for ms, _, m in searches if m <= size // 20]
+            if narrow:
+                notes.append(
+                    f"{size:,}: queries matching at most 5 % of the articles ({len(narrow)}):"
+                    f" median {statistics.median(narrow):.1f} ms,"
+                    f" p95 {percentile(narrow, 0.95):.1f} ms"
+                )
             sizes_by_table = table_sizes(path)
             if sizes_by_table:
                 notes.append(
