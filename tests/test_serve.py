@@ -15,7 +15,14 @@ import httpx
 import pytest
 
 from scraper.errors import ConfigError
-from scraper.export.datasette import QUERIES, TABLES, DatasetteServer, metadata, serve
+from scraper.export.datasette import (
+    QUERIES,
+    SETTINGS,
+    TABLES,
+    DatasetteServer,
+    metadata,
+    serve,
+)
 from scraper.models import Article
 from scraper.store import ArticleWrite, SourceRun, SQLiteStore
 
@@ -125,6 +132,9 @@ def test_it_listens_on_loopback_with_the_metadata(server: DatasetteServer) -> No
     assert server.url.startswith("http://127.0.0.1:") and server.database == "news"
     served = httpx.get(server.url + "-/metadata.json", timeout=10).json()
     assert served == metadata("news")
+    settings = httpx.get(server.url + "-/settings.json", timeout=10).json()
+    assert settings["sql_time_limit_ms"] == int(SETTINGS["sql_time_limit_ms"])
+    assert settings["suggest_facets"] is False
 
 
 @needs_datasette

@@ -28,9 +28,22 @@ from typing import Any, Self
 
 from ..errors import ConfigError, ScraperError
 
-__all__ = ["QUERIES", "TABLES", "DatasetteServer", "database_name", "metadata", "serve"]
+__all__ = [
+    "QUERIES",
+    "SETTINGS",
+    "TABLES",
+    "DatasetteServer",
+    "database_name",
+    "metadata",
+    "serve",
+]
 
 INSTALL = "pip install 'newsscraper[serve]'"
+# Datasette stops a query after 1 s by default: ranking a search for a word that most
+# articles hold takes longer in a large archive (0.5-2.6 s for "the" in 100,000 articles).
+# Its facet suggestions try every column of a table: 2.5 s per page of 'articles' there
+# (each column after the body reads the texts), 40 ms without.
+SETTINGS = {"sql_time_limit_ms": "5000", "suggest_facets": "off"}
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "articles": (
@@ -180,7 +193,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 _TABLE_OPTIONS: dict[str, dict[str, Any]] = {
     "articles": {
         "sort_desc": "first_seen",
-        "facets": ["source", "language"],
+        "facets": ["source"],  # through its index; a facet on a later column reads the texts
         "label_column": "title",
     },
     "article_versions": {"sort_desc": "id"},
@@ -365,6 +378,8 @@ def serve(
     port = _free_port(host, port)
     command = [sys.executable, "-m", "datasette", "serve", str(path), "--host", host]
     command += ["--port", str(port), "--metadata", "-"]  # the metadata comes on stdin
+    for name, value in SETTINGS.items():
+        command += ["--setting", name, value]
     process = subprocess.Popen(command, stdin=subprocess.PIPE)
     server = DatasetteServer(process, path, host, port)
     try:
