@@ -273,3 +273,18 @@ def test_interrupted_migration_leaves_version_2_intact(
     with SQLiteStore(path) as store:
         banded = store.db.execute("SELECT count(DISTINCT article_id) FROM shingle_bands")
         assert banded.fetchone()[0] == 3
+
+
+def test_the_full_text_index_follows_edits_only(store: SQLiteStore) -> None:
+    """Updates that leave the text alone (a 304, a story link) do not touch the index."""
+    saved = save(store, "https://a.example/fts-edit", article(text(7) + " Zeppelin aloft."))
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        store.touch(saved.article_id, fetched_at=T0, etag='"x"', last_modified=None)
+    finally:
+        store.db.conn.set_trace_callback(None)
+    assert statements and not any("articles_fts" in s for s in statements)
+    save(store, "https://a.example/fts-edit", article(text(7) + " Balloon aloft.", title="B"))
+    assert list(store.db.table("articles").search("zeppelin")) == []
+    assert len(list(store.db.table("articles").search("balloon"))) == 1
