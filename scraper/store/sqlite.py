@@ -160,16 +160,10 @@ class SQLiteStore(Store):
         """
         if limit < 0:
             raise ValueError(f"limit: must be >= 0, got {limit}")
-        where, params = _filters(source)
-        if since is not None:
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=UTC)
-            where.append("julianday(COALESCE(published, first_seen)) >= julianday(?)")
-            params.append(since.astimezone(UTC).isoformat())
+        where, params = self._where(ArticleFilter(source=source, since=since))
         sql = (
-            "SELECT * FROM articles"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY julianday(published) DESC, first_seen DESC, id DESC LIMIT ?"
+            f"SELECT a.* FROM articles a WHERE {' AND '.join(where)}"
+            " ORDER BY julianday(a.published) DESC, a.first_seen DESC, a.id DESC LIMIT ?"
         )
         with self._reading("listing articles"):
             rows = list(self.db.query(sql, [*params, limit]))
@@ -186,8 +180,8 @@ class SQLiteStore(Store):
             return int(self.db.execute(sql, [body_hash(body), source]).fetchone()[0])
 
     def count_articles(self, source: str | None = None) -> int:
-        where, params = _filters(source)
-        sql = "SELECT count(*) FROM articles" + (" WHERE " + where[0] if where else "")
+        where, params = self._where(ArticleFilter(source=source))
+        sql = f"SELECT count(*) FROM articles a WHERE {' AND '.join(where)}"
         with self._reading("counting articles"):
             return int(self.db.execute(sql, params).fetchone()[0])
 
@@ -698,10 +692,6 @@ _FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 def _utc_text(value: datetime) -> str:
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return aware.astimezone(UTC).isoformat()
-
-
-def _filters(source: str | None) -> tuple[list[str], list[Any]]:
-    return (["source = ?"], [source]) if source is not None else ([], [])
 
 
 def _process_alive(pid: int | None) -> bool:
